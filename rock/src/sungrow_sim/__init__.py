@@ -1,0 +1,3 @@
+"""A simulated Sungrow solar inverter."""
+
+__version__ = "0.1.0"
