@@ -1,0 +1,275 @@
+"""WiNet-S dongle: WebSocket `/ws/home/overview` and HTTP `GET /device/getParam` (aiohttp).
+
+Start it with `start_winet(sim, ...)`; the returned `WinetServer` knows its bound ports,
+carries the run-time switchable `WinetOptions` and stops with `await server.close()`.
+"""
+
+import asyncio
+import inspect
+import logging
+import random
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from aiohttp import WSMsgType, web
+
+from sungrow_sim import winet_messages as msgs
+from sungrow_sim.winet_sessions import Session, SessionLimitError, Sessions, WinetOptions
+
+logger = logging.getLogger(__name__)
+
+MAX_WS_MESSAGE = 64 * 1024
+
+
+class RegisterSource(Protocol):
+    """What the dongle needs from the simulator (see `sungrow_sim.simulator.Simulator`)."""
+
+    @property
+    def inverters(self) -> Mapping[int, Any]:
+        """Inverters by unit id; each has `.info` (model, device_code, family, serial)."""
+        ...
+
+    def read(self, unit_id: int, table: str, address: int, count: int) -> Any:
+        """Registers at a wire address, or a Modbus exception code (may be awaitable)."""
+        ...
+
+
+def devices_of(sim: RegisterSource) -> list[msgs.Device]:
+    """The simulator's inverters as the dongle lists them, by unit id."""
+    devices = []
+    for unit_id in sorted(sim.inverters):
+        info = sim.inverters[unit_id].info
+        devices.append(
+            msgs.Device(
+                unit_id=unit_id,
+                model=info.model,
+                device_code=info.device_code,
+                family=info.family,
+                serial=info.serial,
+            )
+        )
+    return devices
+
+
+class WinetServer:
+    """The dongle's two listeners over one simulator."""
+
+    def __init__(
+        self,
+        sim: RegisterSource,
+        options: WinetOptions | None = None,
+        *,
+        seed: int = 0,
+        clock: Callable[[], float] | None = None,
+    ):
+        self.sim = sim
+        self.options = options or WinetOptions()
+        self.sessions = Sessions(self.options, clock) if clock else Sessions(self.options)
+        self.ws_port: int | None = None
+        self.http_port: int | None = None
+        self._rng = random.Random(seed)
+        self._runners: list[web.AppRunner] = []
+        self._sockets: set[web.WebSocketResponse] = set()
+
+    def expire_tokens(self) -> int:
+        """Invalidate every token now; clients get 106 on their next request."""
+        return self.sessions.expire_all()
+
+    # WebSocket ------------------------------------------------------------------------
+
+    async def handle_ws(self, request: web.Request) -> web.WebSocketResponse:
+        """Serve one WebSocket connection until the client leaves."""
+        ws = web.WebSocketResponse(max_msg_size=MAX_WS_MESSAGE)
+        await ws.prepare(request)
+        self._sockets.add(ws)
+        owner = id(ws)
+        try:
+            async for message in ws:
+                if message.type != WSMsgType.TEXT:
+                    await ws.close(code=1003, message=b"text frames only")
+                    break
+                try:
+                    parsed = msgs.parse_ws_message(message.data)
+                except ValueError as exc:
+                    logger.info("winet: closing WebSocket after a malformed message: %s", exc)
+                    await ws.close(code=1003, message=str(exc)[:120].encode())
+                    break
+                await self._delay()
+                await ws.send_str(msgs.dumps(self.ws_answer(parsed, owner)))
+        finally:
+            self.sessions.close_owner(owner)
+            self._sockets.discard(ws)
+        return ws
+
+    def ws_answer(self, message: dict[str, Any], owner: int) -> dict[str, Any]:
+        """Answer one decoded WebSocket request from connection `owner`."""
+        service = message["service"]
+        if service == "connect":
+            return self._connect(message, owner)
+        session = self.sessions.get(_text(message.get("token")))
+        if session is None or session.owner != owner:
+            return msgs.error(msgs.TOKEN_INVALID, msgs.MSG_TOKEN_INVALID, service)
+        if service == "login":
+            return self._login(message, session)
+        if service == "devicelist":
+            if not self.sessions.authorised(session):
+                return msgs.error(msgs.NOT_LOGGED_IN, msgs.MSG_NOT_LOGGED_IN, service)
+            return msgs.devicelist_reply(devices_of(self.sim))
+        return msgs.error(msgs.BAD_REQUEST, msgs.MSG_UNKNOWN_SERVICE, service)
+
+    def _connect(self, message: dict[str, Any], owner: int) -> dict[str, Any]:
+        session = self.sessions.get(_text(message.get("token")))
+        if session is not None and session.owner == owner:
+            return msgs.connect_reply(session.token)
+        try:
+            session = self.sessions.open(owner)
+        except SessionLimitError as exc:
+            logger.info("winet: refusing a session: %s", exc)
+            return msgs.error(msgs.USER_LIMIT, msgs.MSG_USER_LIMIT, "connect")
+        return msgs.connect_reply(session.token)
+
+    def _login(self, message: dict[str, Any], session: Session) -> dict[str, Any]:
+        good = (
+            _text(message.get("username")) == self.options.username
+            and _text(message.get("passwd")) == self.options.password
+        )
+        if not good:
+            return msgs.error(msgs.NOT_LOGGED_IN, msgs.MSG_LOGIN_FAILED, "login")
+        return msgs.login_reply(self.sessions.login(session).token)
+
+    # HTTP -----------------------------------------------------------------------------
+
+    async def handle_getparam(self, request: web.Request) -> web.Response:
+        """Serve `GET /device/getParam`: read registers as hex bytes."""
+        await self._delay()
+        return _json(await self.getparam_answer(request.query))
+
+    async def getparam_answer(self, query: Mapping[str, str]) -> dict[str, Any]:
+        """Answer one getParam query."""
+        session = self.sessions.get(query.get("token"))
+        if session is None:
+            return msgs.error(msgs.TOKEN_INVALID, msgs.MSG_TOKEN_INVALID)
+        if not self.sessions.authorised(session):
+            return msgs.error(msgs.NOT_LOGGED_IN, msgs.MSG_NOT_LOGGED_IN)
+        try:
+            params = msgs.parse_getparam(query)
+        except ValueError as exc:
+            return msgs.answer(msgs.BAD_REQUEST, msgs.MSG_BAD_REQUEST, {"detail": str(exc)})
+        if self._rng.random() < self.options.read_failure_probability:
+            return msgs.error(msgs.READ_FAILED, msgs.MSG_READ_FAILED)
+        if params.dev_id not in self.sim.inverters:
+            return msgs.answer(
+                msgs.READ_FAILED, msgs.MSG_READ_FAILED, {"detail": f"no device {params.dev_id}"}
+            )
+        result = self.sim.read(params.dev_id, params.table, params.wire_address, params.param_num)
+        if inspect.isawaitable(result):
+            result = await result
+        if isinstance(result, int):
+            detail = f"modbus exception {result}"
+            return msgs.answer(msgs.READ_FAILED, msgs.MSG_READ_FAILED, {"detail": detail})
+        return msgs.getparam_reply(result)
+
+    # Lifecycle ------------------------------------------------------------------------
+
+    def ws_app(self) -> web.Application:
+        """The WebSocket application."""
+        app = web.Application()
+        app.router.add_get(msgs.WS_PATH, self.handle_ws)
+        return app
+
+    def http_app(self) -> web.Application:
+        """The HTTP (getParam) application."""
+        app = web.Application()
+        app.router.add_get(msgs.GETPARAM_PATH, self.handle_getparam)
+        return app
+
+    async def _serve(self, app: web.Application, bind: str, port: int) -> int:
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, bind, port).start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runners.append(runner)
+        return runner.addresses[0][1]
+
+    async def start(
+        self, bind: str, ws_port: int, http_port: int | None, *, http_port_optional: bool = False
+    ) -> None:
+        """Listen on `ws_port` and (unless None) `http_port`; 0 picks a free port.
+
+        Raises:
+            OSError: if a port cannot be bound (the HTTP port only if not optional).
+        """
+        if http_port is not None and http_port == ws_port and ws_port != 0:
+            app = self.ws_app()
+            app.router.add_get(msgs.GETPARAM_PATH, self.handle_getparam)
+            self.ws_port = self.http_port = await self._serve(app, bind, ws_port)
+            return
+        self.ws_port = await self._serve(self.ws_app(), bind, ws_port)
+        if http_port is None:
+            return
+        try:
+            self.http_port = await self._serve(self.http_app(), bind, http_port)
+        except OSError as exc:
+            if not http_port_optional:
+                await self.close()
+                raise
+            logger.warning(
+                "winet: cannot bind HTTP port %s on %s (%s): serving the WebSocket without "
+                "getParam; run with privilege or choose --http-port",
+                http_port,
+                bind,
+                exc.strerror or exc,
+            )
+
+    async def close(self) -> None:
+        """Close client connections and stop listening."""
+        for ws in list(self._sockets):
+            await ws.close(code=1001, message=b"server shutdown")
+        for runner in self._runners:
+            await runner.cleanup()
+        self._runners.clear()
+
+    async def _delay(self) -> None:
+        if self.options.reply_delay_s:
+            await asyncio.sleep(self.options.reply_delay_s)
+
+
+async def start_winet(
+    sim: RegisterSource,
+    *,
+    bind: str = "127.0.0.1",
+    ws_port: int = 8082,
+    http_port: int | None = 80,
+    http_port_optional: bool = False,
+    options: WinetOptions | None = None,
+    seed: int = 0,
+) -> WinetServer:
+    """Start the WiNet-S dongle over `sim`; port 0 picks a free port, http_port None skips.
+
+    With `http_port_optional` an HTTP port that cannot be bound (e.g. 80 unprivileged) is
+    a warning and the WebSocket is served alone (`server.http_port` stays None).
+
+    Raises:
+        OSError: if a required port cannot be bound.
+    """
+    server = WinetServer(sim, options, seed=seed)
+    await server.start(bind, ws_port, http_port, http_port_optional=http_port_optional)
+    logger.info(
+        "winet: WebSocket ws://%s:%s%s, getParam %s",
+        bind,
+        server.ws_port,
+        msgs.WS_PATH,
+        f"http://{bind}:{server.http_port}{msgs.GETPARAM_PATH}" if server.http_port else "off",
+    )
+    return server
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _json(message: dict[str, Any]) -> web.Response:
+    return web.Response(text=msgs.dumps(message), content_type="application/json")
