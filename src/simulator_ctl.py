@@ -1,0 +1,82 @@
+"""Run `sungrow-sim ctl` in the workload container and read its JSON answer.
+
+No charm concerns here: callers get parsed JSON or a CtlError with a message fit for a
+user (the command's stderr, a timeout, or an unreachable container).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import ops
+
+from layer import CONTROL_URL
+
+CTL_TIMEOUT = 30.0
+
+
+class CtlError(Exception):
+    """The control command could not run or reported an error."""
+
+
+def run_ctl(
+    container: ops.Container, unit_id: int, args: list[str], timeout: float = CTL_TIMEOUT
+) -> Any:
+    """Run `sungrow-sim ctl --url URL --unit-id N ARGS...` and return its parsed JSON."""
+    command = ["sungrow-sim", "ctl", "--url", CONTROL_URL, "--unit-id", str(unit_id), *args]
+    what = f"sungrow-sim ctl {args[0]}" if args else "sungrow-sim ctl"
+    try:
+        stdout, _ = container.exec(command, timeout=timeout).wait_output()
+    except ops.pebble.ExecError as e:
+        stderr = e.stderr if isinstance(e.stderr, str) else ""
+        detail = stderr.strip() or f"exit code {e.exit_code}"
+        raise CtlError(f"{what} failed: {detail}") from None
+    except ops.pebble.TimeoutError:
+        raise CtlError(f"{what} did not answer within {timeout:g} s") from None
+    except ops.pebble.ChangeError as e:
+        raise CtlError(f"{what} failed: {e.err}") from None
+    except (ops.pebble.ConnectionError, ops.pebble.APIError) as e:
+        raise CtlError(f"cannot reach the simulator container: {e}") from None
+    try:
+        return json.loads(stdout)
+    except json.JSONDecodeError:
+        raise CtlError(f"{what} printed no JSON: {stdout.strip()[:200]!r}") from None
+
+
+def _key(name: object) -> str:
+    """A Juju result key: lowercase letters, digits and hyphens."""
+    return re.sub(r"[^a-z0-9]+", "-", str(name).lower()).strip("-") or "value"
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            _key(k): _value(v)
+            for k, v in value.items()  # pyright: ignore[reportUnknownVariableType]
+            if v is not None
+        }
+    if isinstance(value, list):
+        items: dict[str, Any] = {}
+        for index, item in enumerate(value):  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+            name = item.get("id", index) if isinstance(item, dict) else index  # pyright: ignore[reportUnknownMemberType]
+            items[_key(name)] = _value(item)
+        return items
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def to_results(answer: Any, list_key: str = "items") -> dict[str, Any]:
+    """Convert ctl JSON into Juju action results.
+
+    Keys become lowercase and hyphenated, lists become maps keyed by the item's id (or
+    its index), nulls are left out, and every value is a string.
+    """
+    converted = _value(answer)
+    if isinstance(answer, list):
+        return {list_key: converted, "count": str(len(answer))}  # pyright: ignore[reportUnknownArgumentType]
+    if not isinstance(converted, dict):
+        return {"value": converted}
+    return converted  # pyright: ignore[reportUnknownVariableType]
