@@ -1,0 +1,147 @@
+"""Serve configuration: pydantic models shared by the config file and the CLI flags."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from sungrow_sim.catalogue import catalogue
+from sungrow_sim.winet_sessions import WinetOptions
+
+Protocol = Literal["modbus", "sungrow", "http"]
+ALL_PROTOCOLS: tuple[Protocol, ...] = ("modbus", "sungrow", "http")
+DEFAULT_HTTP_PORT = 80
+
+
+class ConfigError(ValueError):
+    """Invalid configuration; the message names every bad key."""
+
+
+class InverterConfig(BaseModel):
+    """One inverter behind the server."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = "SG10RT"
+    serial: str = Field(default="SIM0000001", min_length=1, max_length=20)
+    unit_id: int = Field(default=1, ge=1, le=246)
+    array_kwp: float | None = Field(default=None, gt=0, le=10_000)
+    battery_kwh: float = Field(default=10.0, ge=0, le=1_000)
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, value: str) -> str:
+        try:
+            catalogue().model(value)
+        except KeyError as err:
+            raise ValueError(err.args[0]) from None
+        return value
+
+    @field_validator("serial")
+    @classmethod
+    def _ascii_serial(cls, value: str) -> str:
+        if not value.isascii() or not value.isprintable():
+            raise ValueError("must be printable ASCII")
+        return value
+
+
+class ServeConfig(BaseModel):
+    """Everything `sungrow-sim serve` can be told."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bind: str = "127.0.0.1"
+    protocols: list[Protocol] = Field(default_factory=lambda: list(ALL_PROTOCOLS), min_length=1)
+    modbus_port: int = Field(default=5020, ge=0, le=65535)
+    ws_port: int = Field(default=8082, ge=0, le=65535)
+    http_port: int = Field(default=DEFAULT_HTTP_PORT, ge=0, le=65535)
+    control_bind: str = "127.0.0.1"
+    control_port: int = Field(default=8090, ge=0, le=65535)
+    control_token: str | None = None
+    state_dir: Path | None = None
+    flush_interval_s: float = Field(default=5.0, gt=0, le=3600)
+    seed: int = 0
+    time_scale: float = Field(default=1.0, gt=0, le=1_000_000)
+    start_time: datetime | None = None
+    timezone: str = "UTC"
+    latitude: float = Field(default=48.14, ge=-90, le=90)
+    longitude: float = Field(default=11.58, ge=-180, le=180)
+    cloudiness: float = Field(default=0.2, ge=0, le=1)
+    tick_s: float = Field(default=1.0, gt=0, le=60)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    ready_file: Path | None = None
+    winet: WinetOptions = Field(default_factory=WinetOptions)
+    inverters: list[InverterConfig] = Field(default_factory=lambda: [InverterConfig()], min_length=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/Berlin)") from None
+        return value
+
+    @field_validator("protocols", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [p.strip() for p in value.split(",") if p.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _unique_units(self) -> ServeConfig:
+        units = [i.unit_id for i in self.inverters]
+        if len(units) != len(set(units)):
+            raise ValueError("inverters: unit_id values must be unique")
+        return self
+
+    @property
+    def http_port_is_default(self) -> bool:
+        """True when nobody asked for the HTTP port (it may then be skipped if privileged)."""
+        return "http_port" not in self.model_fields_set
+
+
+def describe(error: ValidationError, flags: bool = False) -> str:
+    """One line per problem, naming the key (or the CLI flag) and what to change."""
+    lines = []
+    for item in error.errors():
+        loc = ".".join(str(p) for p in item["loc"])
+        if flags and loc.startswith("inverters.0."):
+            loc = loc.removeprefix("inverters.0.")
+        name = "--" + loc.replace("_", "-") if flags and "." not in loc else loc
+        message = item["msg"].removeprefix("Value error, ")
+        lines.append(f"{name}: {message}")
+    return "\n".join(lines)
+
+
+def load(path: Path | None, overrides: dict[str, object], inverter: dict[str, object]) -> ServeConfig:
+    """Merge a YAML file with CLI flags (flags win) and validate."""
+    data: dict[str, object] = {}
+    if path is not None:
+        try:
+            loaded = yaml.safe_load(path.read_text()) or {}
+        except (OSError, yaml.YAMLError) as err:
+            raise ConfigError(f"{path}: {err}") from None
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: the top level must be a mapping of keys")
+        data.update(loaded)
+    data.update(overrides)
+    if inverter:
+        listed = data.get("inverters")
+        if isinstance(listed, list) and len(listed) > 1:
+            raise ConfigError(
+                f"--{next(iter(inverter)).replace('_', '-')}: the config file defines "
+                f"{len(listed)} inverters; set per-inverter values in the file"
+            )
+        first = dict(listed[0]) if isinstance(listed, list) and listed else {}
+        data["inverters"] = [{**first, **inverter}]
+    try:
+        return ServeConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(describe(err, flags=path is None)) from None

@@ -1,0 +1,204 @@
+"""Control API: HTTP JSON over aiohttp. Loopback peers only unless a token is set."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sungrow_sim.faults import DESCRIPTIONS, FaultSpec
+from sungrow_sim.simulator import ControlError, Simulator
+
+log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+MAX_BODY = 64 * 1024
+
+
+class PowerBody(BaseModel):
+    """POST /v1/power: watts, or null for the plant model."""
+
+    model_config = ConfigDict(extra="forbid")
+    watts: float | None = Field(ge=0)
+
+
+class StateBody(BaseModel):
+    """POST /v1/state."""
+
+    model_config = ConfigDict(extra="forbid")
+    state: Literal["run", "stop", "standby"]
+
+
+class LoadBody(BaseModel):
+    """POST /v1/load: watts, or null for the house profile."""
+
+    model_config = ConfigDict(extra="forbid")
+    watts: float | None = Field(ge=0)
+
+
+class BatteryBody(BaseModel):
+    """POST /v1/battery: set SOC and/or force power (> 0 charging; null = automatic)."""
+
+    model_config = ConfigDict(extra="forbid")
+    soc_pct: float | None = Field(default=None, ge=0, le=100)
+    power_w: float | None = None
+    auto: bool = False
+
+
+class ClockBody(BaseModel):
+    """POST /v1/clock: ISO 8601 time (naive = the inverter's time zone)."""
+
+    model_config = ConfigDict(extra="forbid")
+    time: datetime
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def _describe(err: ValidationError) -> str:
+    parts = []
+    for item in err.errors():
+        loc = ".".join(str(p) for p in item["loc"]) or "body"
+        parts.append(f"{loc}: {item['msg'].removeprefix('Value error, ')}")
+    return "; ".join(parts)
+
+
+class ControlApi:
+    """Routes over one simulator."""
+
+    def __init__(self, sim: Simulator, token: str | None = None) -> None:
+        self.sim = sim
+        self.token = token
+        self.app = web.Application(middlewares=[self._guard], client_max_size=MAX_BODY)
+        self.app.add_routes(
+            [
+                web.get("/v1/health", self.health),
+                web.get("/v1/state", self.state),
+                web.post("/v1/power", self.power),
+                web.post("/v1/state", self.set_state),
+                web.post("/v1/load", self.load),
+                web.post("/v1/battery", self.battery),
+                web.post("/v1/clock", self.clock),
+                web.get("/v1/faults", self.faults),
+                web.post("/v1/faults", self.inject),
+                web.delete("/v1/faults", self.clear),
+                web.get("/v1/fault-kinds", self.kinds),
+            ]
+        )
+
+    @web.middleware
+    async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if self.token is not None:
+            given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+            if not hmac.compare_digest(given.encode(), self.token.encode()):
+                return _error(401, "missing or wrong token (send Authorization: Bearer TOKEN)")
+        elif not _is_loopback(request.remote):
+            return _error(403, "control API accepts loopback peers only unless a token is set")
+        try:
+            return await handler(request)
+        except web.HTTPException as exc:
+            return _error(exc.status, exc.reason)
+        except ControlError as err:
+            return _error(422, str(err))
+
+    async def _body(self, request: web.Request, model: type[BaseModel]) -> Any:
+        try:
+            raw = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise web.HTTPBadRequest(reason="body is not valid JSON") from None
+        if not isinstance(raw, dict):
+            raise web.HTTPBadRequest(reason="body must be a JSON object")
+        try:
+            return model.model_validate(raw)
+        except ValidationError as err:
+            raise web.HTTPUnprocessableEntity(reason=_describe(err)) from None
+
+    def _unit(self, request: web.Request) -> int | None:
+        raw = request.query.get("unit_id")
+        if raw is None:
+            return None
+        try:
+            return int(raw)
+        except ValueError:
+            raise web.HTTPBadRequest(reason=f"unit_id: {raw!r} is not an integer") from None
+
+    def _show(self, request: web.Request, inverter: Any) -> web.Response:
+        del request
+        return web.json_response(self.sim.inverter_state(inverter))
+
+    async def health(self, request: web.Request) -> web.Response:  # noqa: D102
+        return web.json_response({"status": "ok"})
+
+    async def state(self, request: web.Request) -> web.Response:  # noqa: D102
+        unit = self._unit(request)
+        if unit is not None:
+            return self._show(request, self.sim.inverter(unit))
+        return web.json_response(self.sim.state())
+
+    async def power(self, request: web.Request) -> web.Response:  # noqa: D102
+        body = await self._body(request, PowerBody)
+        return self._show(request, self.sim.set_power(self._unit(request), body.watts))
+
+    async def set_state(self, request: web.Request) -> web.Response:  # noqa: D102
+        body = await self._body(request, StateBody)
+        return self._show(request, self.sim.set_state(self._unit(request), body.state))
+
+    async def load(self, request: web.Request) -> web.Response:  # noqa: D102
+        body = await self._body(request, LoadBody)
+        return self._show(request, self.sim.set_load(self._unit(request), body.watts))
+
+    async def battery(self, request: web.Request) -> web.Response:  # noqa: D102
+        body = await self._body(request, BatteryBody)
+        inverter = self.sim.set_battery(self._unit(request), body.soc_pct, body.power_w, body.auto)
+        return self._show(request, inverter)
+
+    async def clock(self, request: web.Request) -> web.Response:  # noqa: D102
+        body = await self._body(request, ClockBody)
+        self.sim.set_clock(body.time)
+        return self._show(request, self.sim.inverter(self._unit(request)))
+
+    async def faults(self, request: web.Request) -> web.Response:  # noqa: D102
+        return web.json_response({"faults": [f.model_dump() for f in self.sim.faults.active()]})
+
+    async def inject(self, request: web.Request) -> web.Response:  # noqa: D102
+        spec = await self._body(request, FaultSpec)
+        fault = self.sim.inject(spec)
+        log.info("fault injected: %s", fault.model_dump(exclude_none=True))
+        return web.json_response(fault.model_dump(), status=201)
+
+    async def clear(self, request: web.Request) -> web.Response:  # noqa: D102
+        kind = request.query.get("kind")
+        if kind is not None and kind not in DESCRIPTIONS:
+            raise web.HTTPBadRequest(reason=f"kind: unknown fault kind {kind!r}")
+        removed = self.sim.clear_faults(kind)
+        return web.json_response({"cleared": [f.model_dump() for f in removed]})
+
+    async def kinds(self, request: web.Request) -> web.Response:  # noqa: D102
+        return web.json_response({"kinds": DESCRIPTIONS})
+
+
+def _is_loopback(remote: str | None) -> bool:
+    if not remote:
+        return False
+    try:
+        return ipaddress.ip_address(remote.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+async def start_control(api: ControlApi, host: str, port: int) -> tuple[web.AppRunner, int]:
+    """Serve the control API; returns the runner (for cleanup) and the bound port."""
+    runner = web.AppRunner(api.app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, reuse_address=True)
+    await site.start()
+    server = site._server  # noqa: SLF001 - aiohttp exposes no public accessor for the port
+    assert server is not None
+    return runner, server.sockets[0].getsockname()[1]  # type: ignore[union-attr]

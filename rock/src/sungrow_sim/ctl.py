@@ -1,0 +1,167 @@
+"""`sungrow-sim ctl`: drive a running simulator over its control API (stdlib HTTP only)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+from sungrow_sim.faults import DESCRIPTIONS
+
+DEFAULT_URL = "http://127.0.0.1:8090"
+CTL_EPILOG = """\
+examples:
+  sungrow-sim ctl state
+  sungrow-sim ctl set-power 3000          AC output 3000 W until `set-power auto`
+  sungrow-sim ctl set-state standby
+  sungrow-sim ctl inject-fault inverter-fault --code 38 --duration 60
+  sungrow-sim ctl inject-fault no-reply --scope modbus --start 13000 --count 125
+  sungrow-sim ctl clear-faults
+
+Output is JSON on stdout. Errors: one line on stderr, exit status 1 (2 for usage errors).
+"""
+
+
+class CtlError(RuntimeError):
+    """A failed control call (message is shown to the user)."""
+
+
+def _number_or_auto(text: str) -> float | None:
+    if text == "auto":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected watts or 'auto', got {text!r}") from None
+
+
+def add_ctl_parser(sub: argparse._SubParsersAction) -> None:
+    """Register `ctl` and its commands."""
+    ctl = sub.add_parser(
+        "ctl",
+        help="control a running simulator",
+        description="Control a running simulator over its control API.",
+        epilog=CTL_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ctl.add_argument("--url", default=os.environ.get("SUNGROW_SIM_URL", DEFAULT_URL), help=f"control API (default $SUNGROW_SIM_URL or {DEFAULT_URL})")
+    ctl.add_argument("--token", default=os.environ.get("SUNGROW_SIM_TOKEN"), help="bearer token (default $SUNGROW_SIM_TOKEN)")
+    ctl.add_argument("--unit-id", type=int, help="which inverter (default: the first)")
+    ctl.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the API (default 10)")
+    cmds = ctl.add_subparsers(dest="ctl_command", metavar="COMMAND", required=True)
+
+    def command(name: str, help_text: str, **kwargs: Any) -> argparse.ArgumentParser:
+        parser = cmds.add_parser(name, help=help_text, description=help_text, **kwargs)
+        parser.set_defaults(run=run_ctl)
+        return parser
+
+    command("state", "print model, serial, clock, readings, overrides and faults")
+    p = command("set-power", "override AC output power")
+    p.add_argument("watts", type=_number_or_auto, help="watts, or 'auto' for the plant model")
+    p = command("set-state", "force run, stop or standby")
+    p.add_argument("state", choices=["run", "stop", "standby"])
+    p = command("set-battery", "hybrids: set state of charge and/or battery power")
+    p.add_argument("--soc", type=float, help="state of charge, percent")
+    p.add_argument("--power", type=_number_or_auto, default=argparse.SUPPRESS, help="watts (> 0 charging, < 0 discharging) or 'auto'")
+    p = command("set-load", "override house load")
+    p.add_argument("watts", type=_number_or_auto, help="watts, or 'auto' for the house profile")
+    p = command("set-clock", "set the inverter clock")
+    p.add_argument("time", help="ISO 8601 time (local to the inverter) or 'now'")
+    kinds = "\n".join(f"  {kind:<20} {text}" for kind, text in DESCRIPTIONS.items())
+    p = command(
+        "inject-fault",
+        "inject a fault",
+        epilog=f"fault kinds:\n{kinds}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("kind", choices=list(DESCRIPTIONS), metavar="KIND", help="one of the kinds below")
+    p.add_argument("--duration", type=float, help="seconds until it clears by itself (default: until cleared)")
+    p.add_argument("--scope", choices=["modbus", "sungrow", "http", "all"], help="protocol it affects (default all)")
+    p.add_argument("--probability", type=float, help="chance per request, 0..1 (default 1)")
+    p.add_argument("--code", type=int, help="inverter fault code, or Modbus exception code")
+    p.add_argument("--start", type=int, help="first documented register address it affects")
+    p.add_argument("--count", type=int, help="number of registers from --start (default 1)")
+    p.add_argument("--delay", type=float, help="slow-reply: seconds of delay (default 5)")
+    p.add_argument("--max-sessions", type=int, help="session-limit: sessions allowed (default 1)")
+    command("faults", "list active faults")
+    p = command("clear-faults", "clear all faults, or those of one kind")
+    p.add_argument("kind", nargs="?", choices=list(DESCRIPTIONS), metavar="KIND")
+
+
+def request(args: argparse.Namespace) -> tuple[str, str, dict[str, Any] | None, dict[str, str]]:
+    """(method, path, body, query) for a parsed ctl command."""
+    cmd, query = args.ctl_command, {}
+    if args.unit_id is not None:
+        query["unit_id"] = str(args.unit_id)
+    if cmd == "state":
+        return "GET", "/v1/state", None, query
+    if cmd == "set-power":
+        return "POST", "/v1/power", {"watts": args.watts}, query
+    if cmd == "set-state":
+        return "POST", "/v1/state", {"state": args.state}, query
+    if cmd == "set-load":
+        return "POST", "/v1/load", {"watts": args.watts}, query
+    if cmd == "set-battery":
+        body: dict[str, Any] = {"soc_pct": args.soc}
+        if hasattr(args, "power"):
+            body.update(power_w=args.power, auto=args.power is None)
+        return "POST", "/v1/battery", body, query
+    if cmd == "set-clock":
+        from datetime import datetime  # noqa: PLC0415
+
+        when = datetime.now().isoformat() if args.time == "now" else args.time
+        return "POST", "/v1/clock", {"time": when}, query
+    if cmd == "inject-fault":
+        names = {"duration": "duration_s", "delay": "delay_s"}
+        body = {"kind": args.kind}
+        for opt in ("duration", "scope", "probability", "code", "start", "count", "delay", "max_sessions"):
+            if (value := getattr(args, opt)) is not None:
+                body[names.get(opt, opt)] = value
+        if args.unit_id is not None:
+            body["unit_id"] = args.unit_id
+        return "POST", "/v1/faults", body, {}
+    if cmd == "faults":
+        return "GET", "/v1/faults", None, {}
+    if args.kind:
+        query = {"kind": args.kind}
+    return "DELETE", "/v1/faults", None, {k: v for k, v in query.items() if k == "kind"}
+
+
+def call(url: str, token: str | None, method: str, path: str, body: Any, query: dict[str, str], timeout: float) -> Any:
+    """One HTTP call; returns parsed JSON or raises CtlError with the server's message."""
+    full = url.rstrip("/") + path + ("?" + urllib.parse.urlencode(query) if query else "")
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(full, data=data, method=method, headers=headers)  # noqa: S310 - user-given URL
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as response:  # noqa: S310
+            return json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        try:
+            message = json.loads(err.read()).get("error", err.reason)
+        except (json.JSONDecodeError, AttributeError):
+            message = err.reason
+        raise CtlError(f"{err.code}: {message}") from None
+    except (urllib.error.URLError, OSError) as err:
+        reason = getattr(err, "reason", err)
+        raise CtlError(f"cannot reach the simulator at {url}: {reason} (is `sungrow-sim serve` running? --url?)") from None
+
+
+def run_ctl(args: argparse.Namespace) -> int:
+    """Run a ctl command and print its JSON."""
+    method, path, body, query = request(args)
+    try:
+        result = call(args.url, args.token, method, path, body, query, args.timeout)
+    except CtlError as err:
+        print(f"sungrow-sim ctl: {err}", file=sys.stderr)
+        return 1
+    json.dump(result, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+    return 0

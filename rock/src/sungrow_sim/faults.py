@@ -1,0 +1,167 @@
+"""The fault catalogue: what can be injected, with which options, and matching."""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+FaultKind = Literal[
+    "inverter-fault",
+    "grid-loss",
+    "night-standby",
+    "exception",
+    "malformed-exception",
+    "no-reply",
+    "slow-reply",
+    "drop-connection",
+    "refuse-connections",
+    "corrupt-reply",
+    "short-reply",
+    "stale-values",
+    "session-limit",
+    "token-expiry",
+]
+Scope = Literal["modbus", "sungrow", "http", "all"]
+
+# What each kind does, for `--help` and the control API's listing.
+DESCRIPTIONS: dict[str, str] = {
+    "inverter-fault": "inverter reports fault state with --code in its fault registers, power 0",
+    "grid-loss": "grid gone: string models trip (fault 010), hybrids run off-grid",
+    "night-standby": "no sun: zero PV, standby work state",
+    "exception": "reads answer Modbus exception --code (default 4)",
+    "malformed-exception": "reads answer the WiNet-S exception with MBAP length 2",
+    "no-reply": "requests get no answer (the client times out)",
+    "slow-reply": "answers are delayed by --delay seconds (default 5)",
+    "drop-connection": "the connection is closed instead of answering",
+    "refuse-connections": "new connections are closed at once",
+    "corrupt-reply": "answers carry a wrong byte count and garbage",
+    "short-reply": "answers are cut short",
+    "stale-values": "register values freeze at their current reading",
+    "session-limit": "at most --max-sessions concurrent sessions (default 1)",
+    "token-expiry": "WiNet-S tokens expire at once (result_code 106)",
+}
+PLANT_KINDS = {"inverter-fault", "grid-loss", "night-standby", "stale-values"}
+DEFAULT_CODES = {"inverter-fault": 38, "exception": 4}
+GRID_LOSS_CODE = 10
+
+
+class FaultSpec(BaseModel):
+    """What a user asks for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: FaultKind
+    unit_id: int | None = Field(default=None, ge=0, le=255)
+    duration_s: float | None = Field(default=None, gt=0, le=30 * 86400)
+    scope: Scope = "all"
+    probability: float = Field(default=1.0, gt=0, le=1)
+    code: int | None = Field(default=None, ge=0, le=0xFFFF)
+    start: int | None = Field(default=None, ge=1, le=0xFFFF, description="documented address")
+    count: int | None = Field(default=None, ge=1, le=0xFFFF)
+    delay_s: float | None = Field(default=None, ge=0, le=600)
+    max_sessions: int | None = Field(default=None, ge=0, le=1000)
+
+    @model_validator(mode="after")
+    def _check(self) -> FaultSpec:
+        if self.kind == "exception" and self.code is not None and not 1 <= self.code <= 255:
+            raise ValueError("code: a Modbus exception code is 1..255")
+        if self.count is not None and self.start is None:
+            raise ValueError("count: needs start")
+        return self
+
+
+class Fault(FaultSpec):
+    """An active fault."""
+
+    id: str
+    created: float
+    expires: float | None = None
+
+    @property
+    def effective_code(self) -> int:
+        """The code the fault reports (defaults per kind)."""
+        return self.code if self.code is not None else DEFAULT_CODES.get(self.kind, 0)
+
+    def covers(self, protocol: str, unit_id: int | None, wire: int | None, count: int) -> bool:
+        """Whether a request of this protocol, unit and wire range is affected."""
+        if self.scope not in ("all", protocol):
+            return False
+        if self.unit_id is not None and unit_id is not None and unit_id != self.unit_id:
+            return False
+        if self.start is None or wire is None:
+            return True
+        lo, hi = self.start - 1, self.start - 1 + (self.count or 1)
+        return wire < hi and lo < wire + count
+
+
+class FaultSet:
+    """Active faults, with expiry and seeded probability."""
+
+    def __init__(self, seed: int = 0, clock=time.time) -> None:
+        self._faults: dict[str, Fault] = {}
+        self._rng = random.Random(seed)
+        self._clock = clock
+        self.version = 0  # bumped on every change, for persistence and image refresh
+
+    def add(self, spec: FaultSpec) -> Fault:
+        """Activate a fault."""
+        now = self._clock()
+        fault = Fault(
+            **spec.model_dump(),
+            id=uuid.uuid4().hex[:8],
+            created=now,
+            expires=now + spec.duration_s if spec.duration_s else None,
+        )
+        self._faults[fault.id] = fault
+        self.version += 1
+        return fault
+
+    def restore(self, faults: list[Fault]) -> None:
+        """Re-activate saved faults that have not expired."""
+        for fault in faults:
+            self._faults[fault.id] = fault
+        self.version += 1
+        self.active()
+
+    def clear(self, kind: str | None = None) -> list[Fault]:
+        """Remove all faults, or all of one kind; returns what was removed."""
+        removed = [f for f in self._faults.values() if kind is None or f.kind == kind]
+        for fault in removed:
+            del self._faults[fault.id]
+        if removed:
+            self.version += 1
+        return removed
+
+    def active(self) -> list[Fault]:
+        """Faults in force now (expired ones are dropped)."""
+        now = self._clock()
+        expired = [f.id for f in self._faults.values() if f.expires is not None and f.expires <= now]
+        for fault_id in expired:
+            del self._faults[fault_id]
+        if expired:
+            self.version += 1
+        return list(self._faults.values())
+
+    def of_kind(self, kind: str, unit_id: int | None = None) -> Fault | None:
+        """First active fault of a kind that applies to a unit (plant faults)."""
+        for fault in self.active():
+            if fault.kind == kind and (fault.unit_id is None or unit_id is None or fault.unit_id == unit_id):
+                return fault
+        return None
+
+    def hit(
+        self, kinds: tuple[str, ...], protocol: str, unit_id: int | None = None,
+        wire: int | None = None, count: int = 1,
+    ) -> Fault | None:
+        """The first matching transport fault that fires (probability drawn per request)."""
+        if not self._faults:
+            return None
+        for fault in self.active():
+            if fault.kind in kinds and fault.covers(protocol, unit_id, wire, count):
+                if fault.probability >= 1 or self._rng.random() < fault.probability:
+                    return fault
+        return None

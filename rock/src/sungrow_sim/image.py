@@ -1,0 +1,66 @@
+"""The register image of one inverter: encoded words per supported block, refreshed from
+quantities. Reads slice it; addresses outside the blocks answer exception 2."""
+
+from __future__ import annotations
+
+from sungrow_sim.catalogue import ModelSpec, RegisterSpec, Table
+from sungrow_sim.encoding import encode, encode_ascii, to_raw
+
+ILLEGAL_ADDRESS = 2
+ILLEGAL_VALUE = 3
+MAX_COUNT = 125
+
+
+class RegisterImage:
+    """Words for every block the model answers, in both tables."""
+
+    def __init__(self, spec: ModelSpec, registers: list[RegisterSpec], serial: str) -> None:
+        self.spec = spec
+        self.blocks: dict[Table, list[tuple[int, list[int]]]] = {
+            table: [(start, [0] * count) for start, count in spec.blocks(table)]
+            for table in ("input", "holding")
+        }
+        self._slots: list[tuple[RegisterSpec, list[int], int]] = []
+        for reg in registers:
+            slot = self._locate(reg.table, reg.address - 1, reg.width)
+            if slot is not None:
+                self._slots.append((reg, *slot))
+        self.set_serial(serial)
+
+    def _locate(self, table: Table, wire: int, width: int) -> tuple[list[int], int] | None:
+        for start, words in self.blocks[table]:
+            if start <= wire and wire + width <= start + len(words):
+                return words, wire - start
+        return None
+
+    def set_serial(self, serial: str) -> None:
+        """Write the ASCII serial (documented 4990, ten registers)."""
+        slot = self._locate("input", 4989, 10)
+        if slot is not None:
+            words, offset = slot
+            words[offset : offset + 10] = encode_ascii(serial)
+
+    def refresh(self, quantities: dict[str, float]) -> None:
+        """Re-encode every register from the quantities of one snapshot."""
+        for reg, words, offset in self._slots:
+            if reg.datatype == "UTF-8":
+                continue
+            if reg.source is not None:
+                value = quantities.get(reg.source, 0.0)
+            else:
+                value = reg.value or 0.0
+            encoded = encode(reg.datatype, to_raw(value, reg.scale))
+            words[offset : offset + len(encoded)] = encoded
+
+    def read(self, table: Table, address: int, count: int) -> list[int] | int:
+        """Registers at wire `address`, or a Modbus exception code."""
+        if not 1 <= count <= MAX_COUNT:
+            return ILLEGAL_VALUE
+        for start, words in self.blocks[table]:
+            if start <= address and address + count <= start + len(words):
+                return words[address - start : address - start + count]
+        return ILLEGAL_ADDRESS
+
+    def supports(self, table: Table, address: int, count: int) -> bool:
+        """Whether a read of this span would be answered with data."""
+        return isinstance(self.read(table, address, count), list)

@@ -1,0 +1,113 @@
+"""One simulated inverter: model, plant, overrides and its register image."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sungrow_sim.catalogue import ModelSpec, RegisterSpec
+from sungrow_sim.faults import GRID_LOSS_CODE, FaultSet
+from sungrow_sim.image import RegisterImage
+from sungrow_sim.plant import Controls, Plant, WorkState
+from sungrow_sim.quantities import compute
+
+
+@dataclass
+class Overrides:
+    """User overrides (None = the plant model decides)."""
+
+    power_w: float | None = None
+    state: WorkState | None = None
+    load_w: float | None = None
+    battery_power_w: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict for JSON."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class InverterInfo:
+    """Identity of an inverter, as clients and the relation see it."""
+
+    unit_id: int
+    model: str
+    device_code: int
+    family: str
+    serial: str
+    nominal_power_w: int
+
+
+class Inverter:
+    """Plant + overrides + faults -> quantities -> register image."""
+
+    def __init__(
+        self,
+        unit_id: int,
+        spec: ModelSpec,
+        serial: str,
+        plant: Plant,
+        registers: list[RegisterSpec],
+    ) -> None:
+        self.spec = spec
+        self.plant = plant
+        self.overrides = Overrides()
+        self.info = InverterInfo(
+            unit_id, spec.name, spec.device_code, spec.family, serial, spec.nominal_power_w
+        )
+        self.image = RegisterImage(spec, registers, serial)
+        self.string_count = sum(1 for r in registers if r.name.startswith("string_"))
+        self.quantities: dict[str, float] = {}
+        self.fault_time: datetime | None = None
+
+    def controls(self, faults: FaultSet) -> Controls:
+        """Overrides and plant faults combined."""
+        unit = self.info.unit_id
+        inverter_fault = faults.of_kind("inverter-fault", unit)
+        grid_loss = faults.of_kind("grid-loss", unit)
+        code = inverter_fault.effective_code if inverter_fault else None
+        if code is None and grid_loss and self.spec.family == "string":
+            code = GRID_LOSS_CODE
+        o = self.overrides
+        return Controls(
+            power_w=o.power_w,
+            state=o.state,
+            load_w=o.load_w,
+            battery_power_w=o.battery_power_w,
+            fault_code=code,
+            grid_lost=grid_loss is not None,
+            night=faults.of_kind("night-standby", unit) is not None,
+        )
+
+    def advance(self, now: datetime, local: datetime, dt_s: float, faults: FaultSet) -> None:
+        """Step the plant by `dt_s` simulated seconds (0: recompute flows only) and re-encode."""
+        controls = self.controls(faults)
+        self.plant.step(now, local, dt_s, controls)
+        if controls.fault_code is None:
+            self.fault_time = None
+        elif self.fault_time is None:
+            self.fault_time = local
+        self.quantities = compute(
+            self.spec, self.plant, controls, local, self.string_count, self.fault_time
+        )
+        if faults.of_kind("stale-values", self.info.unit_id) is None:
+            self.image.refresh(self.quantities)
+
+    def readings(self) -> dict[str, Any]:
+        """The headline readings, in engineering units (hybrid-only ones None on SG)."""
+        q, hybrid = self.quantities, self.spec.family == "hybrid"
+        state = self.plant.flows.state
+        return {
+            "work_state": state,
+            "pv_power_w": q.get("pv_power_w", 0),
+            "active_power_w": q.get("active_power_w", 0),
+            "daily_yield_kwh": round(q.get("daily_yield_kwh", 0.0), 3),
+            "total_yield_kwh": round(q.get("total_yield_kwh", 0.0), 3),
+            "load_power_w": q.get("load_power_w", 0),
+            "grid_power_w": q.get("grid_power_w", 0),
+            "battery_power_w": q.get("battery_power_w") if hybrid else None,
+            "battery_soc_pct": round(self.plant.counters.battery_soc_pct, 1) if hybrid else None,
+            "internal_temperature_c": q.get("internal_temperature_c", 0.0),
+            "fault_code": q.get("fault_code") or None,
+        }

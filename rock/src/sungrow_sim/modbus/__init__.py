@@ -1,0 +1,1 @@
+"""Modbus TCP, plain and Sungrow-encrypted, over the simulator's register images."""

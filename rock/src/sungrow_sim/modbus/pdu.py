@@ -1,0 +1,71 @@
+"""The Modbus application layer: request PDU in, response PDU out, over the simulator."""
+
+from __future__ import annotations
+
+import struct
+
+from pymodbus.pdu import DecodePDU, ExceptionResponse
+from pymodbus.pdu.register_message import (
+    WriteMultipleRegistersRequest,
+    WriteMultipleRegistersResponse,
+    WriteSingleRegisterRequest,
+    WriteSingleRegisterResponse,
+)
+
+from sungrow_sim.simulator import Simulator
+
+ILLEGAL_FUNCTION = 1
+ILLEGAL_VALUE = 3
+TABLES = {3: "holding", 4: "input"}
+_decoder = DecodePDU(is_server=True)
+
+
+def exception_pdu(function_code: int, code: int) -> bytes:
+    """An exception response PDU."""
+    response = ExceptionResponse(function_code, code)
+    return bytes([response.function_code]) + response.encode()
+
+
+def read_request(pdu: bytes) -> tuple[int, int, int] | None:
+    """(function code, wire address, count) of an FC3/FC4 request, else None."""
+    if len(pdu) == 5 and pdu[0] in TABLES:
+        address, count = struct.unpack_from(">HH", pdu, 1)
+        return pdu[0], address, count
+    return None
+
+
+def registers_pdu(function_code: int, registers: list[int]) -> bytes:
+    """A read-registers response PDU."""
+    return struct.pack(f">BB{len(registers)}H", function_code, 2 * len(registers), *registers)
+
+
+def handle(sim: Simulator, unit: int, pdu: bytes) -> bytes:
+    """Answer one request PDU."""
+    if not pdu:
+        return exception_pdu(0, ILLEGAL_FUNCTION)
+    if (read := read_request(pdu)) is not None:
+        function_code, address, count = read
+        result = sim.read(unit, TABLES[function_code], address, count)  # type: ignore[arg-type]
+        if isinstance(result, int):
+            return exception_pdu(function_code, result)
+        return registers_pdu(function_code, result)
+    return _handle_other(sim, unit, pdu)
+
+
+def _handle_other(sim: Simulator, unit: int, pdu: bytes) -> bytes:
+    function_code = pdu[0] & 0x7F
+    if function_code in TABLES:
+        return exception_pdu(function_code, ILLEGAL_VALUE)  # wrong length for a read
+    request = _decoder.decode(pdu)
+    if isinstance(request, WriteSingleRegisterRequest):
+        values = [request.registers[0]]
+        response = WriteSingleRegisterResponse(address=request.address, registers=values)
+    elif isinstance(request, WriteMultipleRegistersRequest):
+        values = list(request.registers)
+        response = WriteMultipleRegistersResponse(address=request.address, count=len(values))
+    else:
+        code = ILLEGAL_VALUE if function_code in (6, 16) else ILLEGAL_FUNCTION
+        return exception_pdu(function_code, code)
+    if (error := sim.write(unit, request.address, values)) is not None:
+        return exception_pdu(function_code, error)
+    return bytes([function_code]) + response.encode()

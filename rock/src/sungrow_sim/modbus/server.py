@@ -1,0 +1,200 @@
+"""Modbus TCP server: one asyncio protocol per connection, plain and encrypted frames on
+one port, transport faults applied per request."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import struct
+from dataclasses import dataclass
+
+from sungrow_sim.faults import Fault
+from sungrow_sim.modbus import framing, pdu
+from sungrow_sim.simulator import Simulator
+
+log = logging.getLogger(__name__)
+
+TRANSPORT_KINDS = (
+    "no-reply",
+    "drop-connection",
+    "slow-reply",
+    "exception",
+    "malformed-exception",
+    "corrupt-reply",
+    "short-reply",
+)
+CONNECTION_KINDS = ("refuse-connections", "session-limit")
+MAX_BUFFER = 4096
+
+
+@dataclass
+class ModbusOptions:
+    """Which framings the port speaks."""
+
+    plain: bool = True
+    encrypted: bool = True
+    public_key: bytes = b""
+
+
+class ModbusServer:
+    """Listens on one port; tracks sessions for the session-limit fault."""
+
+    def __init__(self, sim: Simulator, options: ModbusOptions) -> None:
+        self.sim = sim
+        self.options = options
+        self.cipher = framing.SungrowCipher(options.public_key) if options.encrypted else None
+        self.sessions: set[ModbusConnection] = set()
+        self.server: asyncio.Server | None = None
+        self._rng = random.Random(0)
+
+    async def start(self, host: str, port: int) -> int:
+        """Bind and listen; returns the port (useful with port 0)."""
+        loop = asyncio.get_running_loop()
+        self.server = await loop.create_server(
+            lambda: ModbusConnection(self), host, port, reuse_address=True, backlog=512
+        )
+        return self.server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        """Stop listening and close every session."""
+        if self.server is not None:
+            self.server.close()
+            for session in list(self.sessions):
+                session.transport.abort()
+            await self.server.wait_closed()
+
+    def admit(self) -> bool:
+        """Whether a new connection may open, given connection faults."""
+        faults = self.sim.faults
+        if faults.hit(("refuse-connections",), "modbus") or faults.hit(
+            ("refuse-connections",), "sungrow"
+        ):
+            return False
+        limit = faults.hit(("session-limit",), "modbus") or faults.hit(
+            ("session-limit",), "sungrow"
+        )
+        return limit is None or len(self.sessions) < (limit.max_sessions or 1)
+
+    def garbage(self, size: int) -> bytes:
+        """Deterministic junk for corrupt replies."""
+        return bytes(self._rng.randrange(256) for _ in range(size))
+
+
+class ModbusConnection(asyncio.Protocol):
+    """One client connection."""
+
+    def __init__(self, server: ModbusServer) -> None:
+        self.server = server
+        self.buffer = bytearray()
+        self.transport: asyncio.Transport
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # noqa: D102
+        self.transport = transport  # type: ignore[assignment]
+        if not self.server.admit():
+            transport.abort()
+            return
+        self.server.sessions.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:  # noqa: D102
+        self.server.sessions.discard(self)
+
+    def data_received(self, data: bytes) -> None:  # noqa: D102
+        self.buffer += data
+        try:
+            self._drain()
+        except ValueError as err:
+            log.info("closing connection: %s", err)
+            self.transport.abort()
+
+    def _drain(self) -> None:
+        while self.buffer and not self.transport.is_closing():
+            if framing.is_encrypted(self.buffer):
+                used = self._encrypted_frame()
+            else:
+                used = self._plain_frame()
+            if not used:
+                if len(self.buffer) > MAX_BUFFER:
+                    raise ValueError("oversized frame")
+                return
+            del self.buffer[:used]
+
+    def _plain_frame(self) -> int:
+        size = framing.mbap_frame_length(self.buffer)
+        if size < 0:
+            raise ValueError("not a Modbus TCP frame")
+        if size == 0:
+            return 0
+        frame = bytes(self.buffer[:size])
+        if frame == framing.GET_KEY:
+            key = self.server.options.public_key if self.server.cipher else b"\0" * 16
+            self._send(framing.key_reply(key), encrypted=False)
+        elif self.server.options.plain:
+            self._request(frame, "modbus")
+        else:
+            raise ValueError("plain Modbus is switched off on this port")
+        return size
+
+    def _encrypted_frame(self) -> int:
+        cipher = self.server.cipher
+        if cipher is None:
+            raise ValueError("encrypted frame but the sungrow protocol is switched off")
+        used, adu = cipher.decrypt_frame(self.buffer)
+        if adu is not None:
+            if framing.mbap_frame_length(adu) != len(adu):
+                raise ValueError("encrypted frame does not hold one Modbus frame")
+            self._request(adu, "sungrow")
+        return used
+
+    def _request(self, adu: bytes, protocol: str) -> None:
+        tid, unit, request = struct.unpack_from(">H", adu)[0], adu[6], adu[7:]
+        read = pdu.read_request(request)
+        wire, count = (read[1], read[2]) if read else (None, 1)
+        fault = self.server.sim.faults.hit(TRANSPORT_KINDS, protocol, unit, wire, count)
+        if fault is None:
+            response = pdu.handle(self.server.sim, unit, request)
+        elif (response := self._faulty(fault, unit, request)) is None:
+            return
+        encrypted = protocol == "sungrow"
+        if encrypted and len(response) + framing.MBAP_HEADER > framing.MAX_ENCRYPTED_ADU:
+            # The one-byte length cannot frame this reply (more than 123 registers): answer
+            # a clean exception so only this read fails and the stream stays in step.
+            response = pdu.exception_pdu(request[0], pdu.ILLEGAL_VALUE)
+        if fault is not None and fault.kind == "malformed-exception":
+            # WiNet-S bug: an exception PDU announced with MBAP length 2 instead of 3.
+            code = fault.code or 2
+            frame = struct.pack(">HHHBBB", tid, 0, 2, unit, (request[0] & 0x7F) | 0x80, code)
+        else:
+            frame = framing.build_mbap(tid, unit, response)
+        self._send(frame, encrypted, fault)
+
+    def _faulty(self, fault: Fault, unit: int, request: bytes) -> bytes | None:
+        """The response PDU under a fault; None means send nothing."""
+        kind = fault.kind
+        if kind == "no-reply":
+            return None
+        if kind == "drop-connection":
+            self.transport.abort()
+            return None
+        if kind == "exception":
+            return pdu.exception_pdu(request[0], fault.effective_code)
+        response = pdu.handle(self.server.sim, unit, request)
+        if kind == "corrupt-reply" and len(response) > 2:
+            wrong = (response[1] + 2) & 0xFF
+            return response[:1] + bytes([wrong]) + self.server.garbage(len(response) - 2)
+        return response
+
+    def _send(self, frame: bytes, encrypted: bool, fault: Fault | None = None) -> None:
+        if encrypted and self.server.cipher is not None:
+            frame = self.server.cipher.encrypt_frame(frame)
+        if fault is not None and fault.kind == "short-reply":
+            frame = frame[: max(1, len(frame) // 2)]
+        if fault is not None and fault.kind == "slow-reply":
+            delay = fault.delay_s if fault.delay_s is not None else 5.0
+            asyncio.get_running_loop().call_later(delay, self._write_later, frame)
+            return
+        self.transport.write(frame)
+
+    def _write_later(self, frame: bytes) -> None:
+        if not self.transport.is_closing():
+            self.transport.write(frame)

@@ -1,0 +1,158 @@
+"""Every named quantity a register can show, computed from one plant snapshot."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from sungrow_sim.catalogue import ModelSpec
+from sungrow_sim.plant import Controls, Plant
+
+WORK_STATE_1 = {"run": 0, "stop": 0x8000, "standby": 0x1400, "fault": 0x5500}
+WORK_STATE_2 = {"run": 0, "stop": 1, "standby": 4, "fault": 9}
+SYSTEM_STATE = {"run": 0x40, "stop": 0x2, "standby": 0x8, "fault": 0x100}
+OFF_GRID_RUN = 0x1000
+GRID_ON, GRID_OFF = 0x55, 0xAA
+START, STOP = 0xCF, 0xCE
+
+
+def _mppt_voltage(spec: ModelSpec, irradiance: float, temperature_c: float) -> float:
+    nominal = 600.0 if spec.phases == 3 else 360.0
+    if spec.family == "hybrid":
+        nominal = 550.0 if spec.phases == 3 else 350.0
+    if irradiance <= 0:
+        return 0.0
+    return nominal * (1 - 0.0035 * (temperature_c - 25)) * (0.9 + 0.1 * min(1.0, irradiance / 1000))
+
+
+def running_bits(pv: float, battery: float, load: float, export: float) -> int:
+    """Hybrid running-state bits (register 13001)."""
+    bits = 1 if pv > 0 else 0
+    bits |= 2 if battery > 0 else 4 if battery < 0 else 0
+    bits |= 8 if load > 0 else 0
+    bits |= 16 if export > 0 else 32 if export < 0 else 0
+    return bits
+
+
+def compute(
+    spec: ModelSpec,
+    plant: Plant,
+    controls: Controls,
+    local: datetime,
+    string_count: int,
+    fault_time: datetime | None,
+) -> dict[str, float]:
+    """Quantities by name (engineering units) for the register image and the control API."""
+    f, c, cfg = plant.flows, plant.counters, plant.config
+    hour = local.hour + local.minute / 60
+    ambient = 12 + 8 * math.sin(2 * math.pi * (hour - 9) / 24)
+    load_ratio = f.ac_w / spec.nominal_power_w
+    temperature = ambient + 8 + 25 * load_ratio
+    q: dict[str, float] = {
+        "device_code": spec.device_code,
+        "nominal_power_kw": spec.nominal_power_w / 1000,
+        "nominal_power_w": spec.nominal_power_w,
+        "output_type": 1 if spec.phases == 3 else 0,
+        "array_kw": cfg.array_kwp,
+        "power_limit_pct": 100.0,
+        "pv_power_w": round(f.pv_w),
+        "active_power_w": round(f.ac_w),
+        "apparent_power_va": round(f.ac_w),
+        "reactive_power_var": 0,
+        "power_factor": 1.0 if f.ac_w > 0 else 0.0,
+        "internal_temperature_c": round(temperature, 1),
+        "load_power_w": round(f.load_w),
+        "grid_power_w": round(f.export_w),
+        "meter_power_w": -round(f.export_w),
+        "meter_phase_power_w": -round(f.export_w / spec.phases),
+        "export_power_w": round(max(f.export_w, 0.0)),
+        "direct_power_w": round(f.direct_w),
+        "battery_power_w": round(f.battery_w),
+        "battery_power_abs_w": abs(round(f.battery_w)),
+        "battery_soc_pct": c.battery_soc_pct,
+        "battery_soh_pct": 100.0,
+        "battery_capacity_kwh": cfg.battery_kwh,
+        "battery_temperature_c": round(ambient + 10, 1),
+        "self_consumption_pct": (
+            100 * c.daily_direct_kwh / c.daily_yield_kwh if c.daily_yield_kwh > 0 else 0.0
+        ),
+        "co2_reduction_kg": c.total_yield_kwh * 0.5,
+        "clock_year": local.year,
+        "clock_month": local.month,
+        "clock_day": local.day,
+        "clock_hour": local.hour,
+        "clock_minute": local.minute,
+        "clock_second": local.second,
+        "start_stop_code": STOP if controls.state == "stop" else START,
+        "ems_mode": 0,
+        "fault_code": controls.fault_code or 0,
+    }
+    for name, value in c.as_dict().items():
+        if isinstance(value, float) and name != "battery_soc_pct":
+            q[name] = value
+    _add_state(q, f.state, controls, spec)
+    _add_ac(q, spec, f.ac_w, controls.grid_lost, local)
+    _add_dc(q, spec, f.pv_w, f.irradiance, temperature, string_count)
+    _add_battery(q, spec, c.battery_soc_pct, f.battery_w)
+    if fault_time is not None:
+        q.update(
+            alarm_year=fault_time.year,
+            alarm_month=fault_time.month,
+            alarm_day=fault_time.day,
+            alarm_hour=fault_time.hour,
+            alarm_minute=fault_time.minute,
+        )
+    return q
+
+
+def _add_state(q: dict[str, float], state: str, controls: Controls, spec: ModelSpec) -> None:
+    q["work_state_code"] = WORK_STATE_1[state]
+    q["work_state_2_code"] = WORK_STATE_2[state]
+    system = SYSTEM_STATE[state]
+    if state == "run" and controls.grid_lost and spec.family == "hybrid":
+        system = OFF_GRID_RUN
+    q["system_state_code"] = system
+    q["grid_state_code"] = GRID_OFF if controls.grid_lost else GRID_ON
+    q["running_state_bits"] = running_bits(
+        q["pv_power_w"], q["battery_power_w"], q["load_power_w"], q["grid_power_w"]
+    )
+
+
+def _add_ac(q: dict[str, float], spec: ModelSpec, ac: float, grid_lost: bool, local: datetime) -> None:
+    wobble = math.sin(local.timestamp() / 97.0)
+    frequency = 0.0 if grid_lost else 50.0 + 0.02 * wobble
+    q["grid_frequency_hz"] = round(frequency, 2)
+    for i, phase in enumerate("abc"):
+        live = i < spec.phases and not grid_lost
+        voltage = round(230.0 + 1.5 * wobble + 0.7 * i, 1) if live else 0.0
+        current = ac / spec.phases / voltage if live and voltage else 0.0
+        q[f"phase_{phase}_voltage_v"] = voltage
+        q[f"phase_{phase}_current_a"] = round(current, 1)
+
+
+def _add_dc(
+    q: dict[str, float],
+    spec: ModelSpec,
+    pv: float,
+    irradiance: float,
+    temperature: float,
+    string_count: int,
+) -> None:
+    voltage = round(_mppt_voltage(spec, irradiance, temperature), 1) if pv > 0 else 0.0
+    per_mppt = pv / spec.mppt_count
+    mppt_current = per_mppt / voltage if voltage else 0.0
+    for n in range(1, 13):
+        active = n <= spec.mppt_count
+        q[f"mppt_{n}_voltage"] = voltage if active else 0.0
+        q[f"mppt_{n}_current"] = round(mppt_current, 1) if active else 0.0
+    q["bus_voltage_v"] = round(max(voltage * 1.1, 380.0 if pv > 0 else 0.0), 1)
+    per_string = mppt_current / max(1, math.ceil(string_count / spec.mppt_count))
+    for n in range(1, 25):
+        q[f"string_{n}_current"] = round(per_string, 2) if n <= string_count else 0.0
+
+
+def _add_battery(q: dict[str, float], spec: ModelSpec, soc: float, battery_w: float) -> None:
+    high_voltage = spec.phases == 3
+    voltage = (320 + 0.8 * soc) if high_voltage else (48 + 0.06 * soc)
+    q["battery_voltage_v"] = round(voltage, 1) if spec.family == "hybrid" else 0.0
+    q["battery_current_a"] = round(abs(battery_w) / voltage, 1) if spec.family == "hybrid" else 0.0

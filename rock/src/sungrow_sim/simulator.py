@@ -1,0 +1,236 @@
+"""The simulator: inverters by unit id over one clock, one fault set, one tick loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sungrow_sim import __version__
+from sungrow_sim.catalogue import Table, catalogue
+from sungrow_sim.clock import SimClock
+from sungrow_sim.faults import Fault, FaultSet, FaultSpec
+from sungrow_sim.inverter import Inverter
+from sungrow_sim.plant import Counters, Plant, PlantConfig, WorkState
+
+log = logging.getLogger(__name__)
+GATEWAY_TARGET_FAILED = 11
+ILLEGAL_ADDRESS = 2
+ILLEGAL_VALUE = 3
+CLOCK_WIRE = range(4999, 5005)  # documented 5000-5005: year .. second
+START_STOP_WIRE = 5005  # documented 5006
+START, STOP = 0xCF, 0xCE
+
+
+class ControlError(ValueError):
+    """A control request that cannot be applied (the message says why)."""
+
+
+class Simulator:
+    """Everything the protocol adapters and the control API talk to."""
+
+    def __init__(self, clock: SimClock, faults: FaultSet) -> None:
+        self.clock = clock
+        self.faults = faults
+        self.inverters: dict[int, Inverter] = {}
+        self.protocols: dict[str, dict[str, int]] = {}
+        self.on_change: Callable[[], None] = lambda: None
+        self._last_wall = time.monotonic()
+
+    def add_inverter(
+        self, unit_id: int, model: str, serial: str, plant_config: dict[str, Any],
+        counters: Counters | None = None,
+    ) -> Inverter:
+        """Create an inverter of a catalogue model at a unit id."""
+        cat = catalogue()
+        spec = cat.model(model)
+        if unit_id in self.inverters:
+            raise ControlError(f"unit id {unit_id} is used twice")
+        config = PlantConfig(
+            family=spec.family,
+            nominal_power_w=spec.nominal_power_w,
+            phases=spec.phases,
+            mppt_count=spec.mppt_count,
+            **plant_config,
+        )
+        plant = Plant(config, counters or Counters())
+        inverter = Inverter(unit_id, spec, serial, plant, cat.registers_of(model))
+        self.inverters[unit_id] = inverter
+        now = self.clock.now()
+        inverter.advance(now, self.clock.local(now), 0, self.faults)
+        return inverter
+
+    # -- reads and writes (protocol adapters) --------------------------------------------
+
+    def read(self, unit_id: int, table: Table, address: int, count: int) -> list[int] | int:
+        """Registers at a wire address, or a Modbus exception code."""
+        inverter = self.inverters.get(unit_id)
+        if inverter is None:
+            return GATEWAY_TARGET_FAILED
+        return inverter.image.read(table, address, count)
+
+    def write(self, unit_id: int, address: int, values: list[int]) -> int | None:
+        """Holding-register write; returns an exception code or None."""
+        inverter = self.inverters.get(unit_id)
+        if inverter is None:
+            return GATEWAY_TARGET_FAILED
+        if not inverter.image.supports("holding", address, len(values)):
+            return ILLEGAL_ADDRESS
+        local = self.clock.local()
+        fields = [local.year, local.month, local.day, local.hour, local.minute, local.second]
+        touched_clock = False
+        for offset, value in enumerate(values):
+            wire = address + offset
+            if wire in CLOCK_WIRE:
+                fields[wire - CLOCK_WIRE.start] = value
+                touched_clock = True
+            elif wire == START_STOP_WIRE:
+                if value not in (START, STOP):
+                    return ILLEGAL_VALUE
+                inverter.overrides.state = None if value == START else "stop"
+        if touched_clock:
+            try:
+                self.clock.set(datetime(*fields))  # type: ignore[arg-type]
+            except ValueError:
+                return ILLEGAL_VALUE
+        self.refresh()
+        return None
+
+    # -- time ----------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Advance every plant by the simulated time since the last tick."""
+        wall = time.monotonic()
+        dt = (wall - self._last_wall) * self.clock.time_scale
+        self._last_wall = wall
+        now = self.clock.now()
+        local = self.clock.local(now)
+        for inverter in self.inverters.values():
+            inverter.advance(now, local, dt, self.faults)
+
+    def refresh(self) -> None:
+        """Apply control changes now, without advancing time."""
+        now = self.clock.now()
+        local = self.clock.local(now)
+        for inverter in self.inverters.values():
+            inverter.advance(now, local, 0, self.faults)
+        self.on_change()
+
+    async def run_ticker(self, interval_s: float = 1.0) -> None:
+        """Tick forever (cancel to stop)."""
+        self._last_wall = time.monotonic()
+        while True:
+            await asyncio.sleep(interval_s)
+            self.tick()
+
+    # -- control -------------------------------------------------------------------------
+
+    def inverter(self, unit_id: int | None) -> Inverter:
+        """The inverter at a unit id; None means the first one."""
+        if unit_id is None:
+            return self.inverters[min(self.inverters)]
+        try:
+            return self.inverters[unit_id]
+        except KeyError:
+            units = ", ".join(str(u) for u in sorted(self.inverters))
+            raise ControlError(f"unit_id: no inverter {unit_id} (have {units})") from None
+
+    def set_power(self, unit_id: int | None, watts: float | None) -> Inverter:
+        """Override AC output (None: back to the plant model)."""
+        inverter = self.inverter(unit_id)
+        if watts is not None and not 0 <= watts <= inverter.spec.nominal_power_w:
+            raise ControlError(
+                f"watts: {watts:g} is outside 0..{inverter.spec.nominal_power_w} "
+                f"(the {inverter.spec.name}'s nominal power)"
+            )
+        inverter.overrides.power_w = watts
+        self.refresh()
+        return inverter
+
+    def set_state(self, unit_id: int | None, state: WorkState | None) -> Inverter:
+        """Force run, stop or standby (run clears the override)."""
+        inverter = self.inverter(unit_id)
+        inverter.overrides.state = None if state == "run" else state
+        self.refresh()
+        return inverter
+
+    def set_load(self, unit_id: int | None, watts: float | None) -> Inverter:
+        """Override the house load."""
+        inverter = self.inverter(unit_id)
+        if watts is not None and not 0 <= watts <= 100_000:
+            raise ControlError(f"watts: {watts:g} is outside 0..100000")
+        inverter.overrides.load_w = watts
+        self.refresh()
+        return inverter
+
+    def set_battery(
+        self, unit_id: int | None, soc_pct: float | None = None, power_w: float | None = None,
+        auto: bool = False,
+    ) -> Inverter:
+        """Set the battery's charge and/or force its power (> 0 charging)."""
+        inverter = self.inverter(unit_id)
+        if inverter.spec.family != "hybrid":
+            raise ControlError(f"{inverter.spec.name} is a string inverter: it has no battery")
+        if soc_pct is not None:
+            if not 0 <= soc_pct <= 100:
+                raise ControlError(f"soc: {soc_pct:g} is outside 0..100")
+            inverter.plant.counters.battery_soc_pct = soc_pct
+        limit = inverter.plant.config.battery_max_power_w
+        if power_w is not None and not -limit <= power_w <= limit:
+            raise ControlError(f"power: {power_w:g} is outside -{limit:g}..{limit:g}")
+        if power_w is not None or auto:
+            inverter.overrides.battery_power_w = power_w
+        self.refresh()
+        return inverter
+
+    def set_clock(self, when: datetime) -> None:
+        """Jump the simulated clock."""
+        self.clock.set(when)
+        self._last_wall = time.monotonic()
+        self.refresh()
+
+    def inject(self, spec: FaultSpec) -> Fault:
+        """Activate a fault."""
+        if spec.unit_id is not None:
+            self.inverter(spec.unit_id)
+        fault = self.faults.add(spec)
+        self.refresh()
+        return fault
+
+    def clear_faults(self, kind: str | None = None) -> list[Fault]:
+        """Clear faults (all, or one kind)."""
+        removed = self.faults.clear(kind)
+        self.refresh()
+        return removed
+
+    # -- views ---------------------------------------------------------------------------
+
+    def inverter_state(self, inverter: Inverter) -> dict[str, Any]:
+        """One inverter as the control API shows it."""
+        info = inverter.info
+        unit = info.unit_id
+        return {
+            "unit_id": unit,
+            "model": info.model,
+            "device_code": info.device_code,
+            "family": info.family,
+            "serial": info.serial,
+            "nominal_power_w": info.nominal_power_w,
+            "clock": self.clock.local().replace(tzinfo=None, microsecond=0).isoformat(),
+            "readings": inverter.readings(),
+            "overrides": inverter.overrides.as_dict(),
+            "faults": [
+                f.model_dump() for f in self.faults.active() if f.unit_id in (None, unit)
+            ],
+        }
+
+    def state(self) -> dict[str, Any]:
+        """Everything, as `sungrow-sim ctl state` prints it."""
+        return {
+            "version": __version__,
+            "protocols": self.protocols,
+            "inverters": [self.inverter_state(i) for _, i in sorted(self.inverters.items())],
+        }
