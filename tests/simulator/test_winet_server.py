@@ -3,10 +3,13 @@
 import asyncio
 import json
 import socket
+import string
 from dataclasses import dataclass
 
 import aiohttp
+import pydantic
 import pytest
+from sungrow_sim.faults import FaultSet, FaultSpec
 from sungrow_sim.winet import start_winet
 from sungrow_sim.winet_sessions import WinetOptions
 
@@ -291,5 +294,104 @@ async def test_options_object_is_shared_with_the_caller(image):
     try:
         assert server.options is options
         assert server.http_port is None
+    finally:
+        await server.close()
+
+
+# Faults injected into the simulator's fault set, scope http ------------------------------
+
+
+@pytest.fixture
+async def faulty(image):
+    image.faults = FaultSet(seed=0)
+    server = await start_winet(image, None, "127.0.0.1", 0, 0)
+    yield server
+    await server.close()
+
+
+def inject(image, kind: str, **options):
+    return image.faults.add(FaultSpec(kind=kind, scope="http", **options))  # type: ignore[arg-type]
+
+
+async def test_faults_of_other_scopes_do_not_touch_the_dongle(faulty, http, image):
+    image.faults.add(FaultSpec(kind="exception", scope="modbus"))
+    async with await open_ws(http, faulty) as ws:
+        token = await connect(ws)
+        assert (await get_param(http, faulty, token))["result_code"] == 1
+
+
+async def test_token_expiry_fault_answers_106_and_a_new_connect_works_once_cleared(
+    faulty, http, image
+):
+    async with await open_ws(http, faulty) as ws:
+        token = await connect(ws)
+        inject(image, "token-expiry")
+        assert (await get_param(http, faulty, token))["result_code"] == 106
+        image.faults.clear("token-expiry")
+        fresh = await connect(ws)
+        assert (await get_param(http, faulty, fresh))["result_code"] == 1
+
+
+async def test_session_limit_fault_answers_100(faulty, http, image):
+    inject(image, "session-limit", max_sessions=1)
+    async with await open_ws(http, faulty) as first, await open_ws(http, faulty) as second:
+        await connect(first)
+        assert (await ws_request(second, "", "connect"))["result_code"] == 100
+
+
+async def test_exception_fault_answers_301_for_its_range_only(faulty, http, image):
+    inject(image, "exception", code=2, start=13000, count=10)
+    async with await open_ws(http, faulty) as ws:
+        token = await connect(ws)
+        hit = await get_param(http, faulty, token, param_addr="13005", param_num="1")
+        assert (hit["result_code"], hit["result_data"]) == (301, {"detail": "modbus exception 2"})
+        assert (await get_param(http, faulty, token, param_addr="5000"))["result_code"] == 1
+
+
+@pytest.mark.parametrize("kind", ["short-reply", "corrupt-reply"])
+async def test_damaged_replies_do_not_decode_to_the_registers_asked_for(faulty, http, image, kind):
+    inject(image, kind)
+    async with await open_ws(http, faulty) as ws:
+        token = await connect(ws)
+        reply = await get_param(http, faulty, token, param_num="4")
+    tokens = reply["result_data"]["param_value"].split(" ")
+    tokens.pop()
+    decodable = all(len(t) == 2 and set(t) <= set(string.hexdigits) for t in tokens)
+    assert reply["result_code"] == 1
+    assert len(tokens) != 8 or not decodable, tokens
+
+
+async def test_drop_connection_fault_closes_without_an_answer(faulty, http, image):
+    async with await open_ws(http, faulty) as ws:
+        token = await connect(ws)
+        inject(image, "drop-connection")
+        with pytest.raises(aiohttp.ClientError):
+            await get_param(http, faulty, token)
+
+
+async def test_slow_reply_fault_delays_the_answer(faulty, http, image):
+    async with await open_ws(http, faulty) as ws:
+        token = await connect(ws)
+        inject(image, "slow-reply", delay_s=0.3)
+        start = asyncio.get_running_loop().time()
+        assert (await get_param(http, faulty, token))["result_code"] == 1
+        assert asyncio.get_running_loop().time() - start >= 0.3
+
+
+async def test_refuse_connections_fault_closes_new_websockets(faulty, http, image):
+    inject(image, "refuse-connections")
+    async with await open_ws(http, faulty) as ws:
+        assert (await ws.receive(timeout=5)).type == aiohttp.WSMsgType.CLOSE
+
+
+async def test_config_model_with_the_same_fields_is_accepted(image):
+    class Config(pydantic.BaseModel):
+        login_required: bool = True
+        max_sessions: int | None = 2
+
+    server = await start_winet(image, Config(), "127.0.0.1", 0, None)
+    try:
+        assert server.options.login_required
+        assert server.options.max_sessions == 2
     finally:
         await server.close()

@@ -1,7 +1,10 @@
 """WiNet-S dongle: WebSocket `/ws/home/overview` and HTTP `GET /device/getParam` (aiohttp).
 
-Start it with `start_winet(sim, ...)`; the returned `WinetServer` knows its bound ports,
-carries the run-time switchable `WinetOptions` and stops with `await server.close()`.
+Start it with `start_winet(sim, options, bind, ws_port, http_port)`; the returned
+`WinetServer` knows its bound ports, carries the run-time switchable `WinetOptions` and
+stops with `await server.close()`. Faults injected into `sim.faults` with scope http (or
+all) apply per request: session-limit, token-expiry, refuse-connections and the transport
+kinds (no-reply, drop-connection, slow-reply, exception, corrupt-reply, short-reply).
 """
 
 import asyncio
@@ -12,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from aiohttp import WSMsgType, web
+from pydantic import BaseModel
 
 from sungrow_sim import winet_messages as msgs
 from sungrow_sim.winet_sessions import Session, SessionLimitError, Sessions, WinetOptions
@@ -19,6 +23,41 @@ from sungrow_sim.winet_sessions import Session, SessionLimitError, Sessions, Win
 logger = logging.getLogger(__name__)
 
 MAX_WS_MESSAGE = 64 * 1024
+PROTOCOL = "http"  # the fault scope of both dongle listeners
+READ_FAULTS = (
+    "no-reply",
+    "drop-connection",
+    "slow-reply",
+    "exception",
+    "malformed-exception",
+    "corrupt-reply",
+    "short-reply",
+)
+NO_REPLY_HOLD_S = 60.0  # longer than any client's timeout
+
+
+class Fault(Protocol):
+    """An active fault (see `sungrow_sim.faults.Fault`)."""
+
+    kind: str
+    code: int | None
+    delay_s: float | None
+    max_sessions: int | None
+
+
+class FaultSource(Protocol):
+    """Run-time faults (see `sungrow_sim.faults.FaultSet.hit`)."""
+
+    def hit(
+        self,
+        kinds: tuple[str, ...],
+        protocol: str,
+        unit_id: int | None = None,
+        wire: int | None = None,
+        count: int = 1,
+    ) -> Fault | None:
+        """The first matching fault that fires, or None."""
+        ...
 
 
 class RegisterSource(Protocol):
@@ -32,6 +71,17 @@ class RegisterSource(Protocol):
     def read(self, unit_id: int, table: str, address: int, count: int) -> Any:
         """Registers at a wire address, or a Modbus exception code (may be awaitable)."""
         ...
+
+
+def as_options(options: object) -> WinetOptions:
+    """Accept WinetOptions, or any model or mapping with the same fields (a config)."""
+    if options is None:
+        return WinetOptions()
+    if isinstance(options, WinetOptions):
+        return options
+    if isinstance(options, BaseModel):
+        return WinetOptions.model_validate(options.model_dump())
+    return WinetOptions.model_validate(options)
 
 
 def devices_of(sim: RegisterSource) -> list[msgs.Device]:
@@ -57,13 +107,14 @@ class WinetServer:
     def __init__(
         self,
         sim: RegisterSource,
-        options: WinetOptions | None = None,
+        options: object = None,
         *,
         seed: int = 0,
         clock: Callable[[], float] | None = None,
     ):
         self.sim = sim
-        self.options = options or WinetOptions()
+        self.options = as_options(options)
+        self.faults: FaultSource | None = getattr(sim, "faults", None)
         self.sessions = Sessions(self.options, clock) if clock else Sessions(self.options)
         self.ws_port: int | None = None
         self.http_port: int | None = None
@@ -75,12 +126,29 @@ class WinetServer:
         """Invalidate every token now; clients get 106 on their next request."""
         return self.sessions.expire_all()
 
+    def fault(
+        self, kinds: tuple[str, ...], unit: int | None = None, wire: int | None = None, count=1
+    ) -> Fault | None:
+        """The injected fault of one of `kinds` that fires for this request, if any."""
+        if self.faults is None:
+            return None
+        return self.faults.hit(kinds, PROTOCOL, unit, wire, count)
+
+    def session(self, token: str | None) -> Session | None:
+        """The live session of `token`; a firing token-expiry fault expires every token."""
+        if self.fault(("token-expiry",)) is not None:
+            self.expire_tokens()
+        return self.sessions.get(token)
+
     # WebSocket ------------------------------------------------------------------------
 
     async def handle_ws(self, request: web.Request) -> web.WebSocketResponse:
         """Serve one WebSocket connection until the client leaves."""
         ws = web.WebSocketResponse(max_msg_size=MAX_WS_MESSAGE)
         await ws.prepare(request)
+        if self.fault(("refuse-connections",)) is not None:
+            await ws.close(code=1013, message=b"try again later")
+            return ws
         self._sockets.add(ws)
         owner = id(ws)
         try:
@@ -106,7 +174,7 @@ class WinetServer:
         service = message["service"]
         if service == "connect":
             return self._connect(message, owner)
-        session = self.sessions.get(_text(message.get("token")))
+        session = self.session(_text(message.get("token")))
         if session is None or session.owner != owner:
             return msgs.error(msgs.TOKEN_INVALID, msgs.MSG_TOKEN_INVALID, service)
         if service == "login":
@@ -121,6 +189,10 @@ class WinetServer:
         session = self.sessions.get(_text(message.get("token")))
         if session is not None and session.owner == owner:
             return msgs.connect_reply(session.token)
+        limit = self.fault(("session-limit",))
+        if limit is not None and self.sessions.count >= (limit.max_sessions or 1):
+            logger.info("winet: refusing a session: session-limit fault")
+            return msgs.error(msgs.USER_LIMIT, msgs.MSG_USER_LIMIT, "connect")
         try:
             session = self.sessions.open(owner)
         except SessionLimitError as exc:
@@ -139,14 +211,19 @@ class WinetServer:
 
     # HTTP -----------------------------------------------------------------------------
 
-    async def handle_getparam(self, request: web.Request) -> web.Response:
+    async def handle_getparam(self, request: web.Request) -> web.StreamResponse:
         """Serve `GET /device/getParam`: read registers as hex bytes."""
+        if self.fault(("refuse-connections",)) is not None:
+            return _drop(request)
         await self._delay()
-        return _json(await self.getparam_answer(request.query))
+        answer = await self.getparam_answer(request.query)
+        if answer is None:
+            return _drop(request)
+        return _json(answer)
 
-    async def getparam_answer(self, query: Mapping[str, str]) -> dict[str, Any]:
-        """Answer one getParam query."""
-        session = self.sessions.get(query.get("token"))
+    async def getparam_answer(self, query: Mapping[str, str]) -> dict[str, Any] | None:
+        """Answer one getParam query; None means close the connection unanswered."""
+        session = self.session(query.get("token"))
         if session is None:
             return msgs.error(msgs.TOKEN_INVALID, msgs.MSG_TOKEN_INVALID)
         if not self.sessions.authorised(session):
@@ -161,13 +238,34 @@ class WinetServer:
             return msgs.answer(
                 msgs.READ_FAILED, msgs.MSG_READ_FAILED, {"detail": f"no device {params.dev_id}"}
             )
+        return await self._read(params)
+
+    async def _read(self, params: msgs.GetParamQuery) -> dict[str, Any] | None:
+        """Read the registers asked for, through any injected fault."""
+        fault = self.fault(READ_FAULTS, params.dev_id, params.wire_address, params.param_num)
+        if fault is not None and fault.kind in ("no-reply", "drop-connection"):
+            if fault.kind == "no-reply":
+                await asyncio.sleep(fault.delay_s or NO_REPLY_HOLD_S)
+            return None
+        if fault is not None and fault.kind == "slow-reply":
+            await asyncio.sleep(fault.delay_s if fault.delay_s is not None else 5.0)
+        if fault is not None and fault.kind in ("exception", "malformed-exception"):
+            detail = f"modbus exception {fault.code or 4}"
+            return msgs.answer(msgs.READ_FAILED, msgs.MSG_READ_FAILED, {"detail": detail})
         result = self.sim.read(params.dev_id, params.table, params.wire_address, params.param_num)
         if inspect.isawaitable(result):
             result = await result
         if isinstance(result, int):
             detail = f"modbus exception {result}"
             return msgs.answer(msgs.READ_FAILED, msgs.MSG_READ_FAILED, {"detail": detail})
-        return msgs.getparam_reply(result)
+        reply = msgs.getparam_reply(result)
+        if fault is not None and fault.kind in ("corrupt-reply", "short-reply"):
+            value = reply["result_data"]["param_value"]
+            cut = value[: 3 * max(1, len(result))]  # half the bytes
+            reply["result_data"]["param_value"] = (
+                cut if fault.kind == "short-reply" else "zz " + cut
+            )
+        return reply
 
     # Lifecycle ------------------------------------------------------------------------
 
@@ -184,7 +282,7 @@ class WinetServer:
         return app
 
     async def _serve(self, app: web.Application, bind: str, port: int) -> int:
-        runner = web.AppRunner(app, access_log=None)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         try:
             await web.TCPSite(runner, bind, port).start()
@@ -239,18 +337,20 @@ class WinetServer:
 
 async def start_winet(
     sim: RegisterSource,
-    *,
+    options: object = None,
     bind: str = "127.0.0.1",
     ws_port: int = 8082,
     http_port: int | None = 80,
+    *,
     http_port_optional: bool = False,
-    options: WinetOptions | None = None,
     seed: int = 0,
 ) -> WinetServer:
     """Start the WiNet-S dongle over `sim`; port 0 picks a free port, http_port None skips.
 
-    With `http_port_optional` an HTTP port that cannot be bound (e.g. 80 unprivileged) is
-    a warning and the WebSocket is served alone (`server.http_port` stays None).
+    `options` is a WinetOptions (kept and used live: assign its fields at run time) or a
+    model/mapping with the same fields (copied). With `http_port_optional` an HTTP port
+    that cannot be bound (e.g. 80 unprivileged) is a warning and the WebSocket is served
+    alone (`server.http_port` stays None).
 
     Raises:
         OSError: if a required port cannot be bound.
@@ -273,3 +373,10 @@ def _text(value: object) -> str | None:
 
 def _json(message: dict[str, Any]) -> web.Response:
     return web.Response(text=msgs.dumps(message), content_type="application/json")
+
+
+def _drop(request: web.Request) -> web.StreamResponse:
+    """Close the client's connection without an answer."""
+    if request.transport is not None:
+        request.transport.close()
+    return web.Response(status=499)
