@@ -52,15 +52,11 @@ def _key(name: object) -> str:
 
 def _value(value: Any) -> Any:
     if isinstance(value, dict):
-        return {
-            _key(k): _value(v)
-            for k, v in value.items()  # pyright: ignore[reportUnknownVariableType]
-            if v is not None
-        }
+        return {_key(k): _value(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
         items: dict[str, Any] = {}
-        for index, item in enumerate(value):  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
-            name = item.get("id", index) if isinstance(item, dict) else index  # pyright: ignore[reportUnknownMemberType]
+        for index, item in enumerate(value):
+            name = item.get("id", index) if isinstance(item, dict) else index
             items[_key(name)] = _value(item)
         return items
     if isinstance(value, bool):
@@ -76,7 +72,7 @@ def to_results(answer: Any, list_key: str = "items") -> dict[str, Any]:
     """
     converted = _value(answer)
     if isinstance(answer, list):
-        return {list_key: converted, "count": str(len(answer))}  # pyright: ignore[reportUnknownArgumentType]
+        return {list_key: converted, "count": str(len(answer))}
     if not isinstance(converted, dict):
         return {"value": converted}
-    return converted  # pyright: ignore[reportUnknownVariableType]
+    return converted

@@ -44,9 +44,9 @@ INVALID = [
     ("option", "value", "reason"), INVALID, ids=[f"{o}={v!r}" for o, v, _ in INVALID]
 )
 def test_an_invalid_option_blocks_the_charm_naming_the_option_and_why(
-    ctx: Ctx, option: str, value: object, reason: str
+    ctx: Ctx, option: str, value: str | int | float, reason: str
 ):
-    state = testing.State(containers={container()}, config={option: value})  # type: ignore[dict-item]
+    state = testing.State(containers={container()}, config={option: value})
 
     out = ctx.run(ctx.on.config_changed(), state)
 

@@ -70,14 +70,24 @@ class InverterUnitData(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
 
     host: str | None = pydantic.Field(None, min_length=1)
-    modbus_port: int | None = pydantic.Field(None, alias="modbus-port", ge=1, le=65535)
-    ws_port: int | None = pydantic.Field(None, alias="ws-port", ge=1, le=65535)
-    http_port: int | None = pydantic.Field(None, alias="http-port", ge=1, le=65535)
+    modbus_port: int | None = pydantic.Field(
+        None, validation_alias="modbus-port", serialization_alias="modbus-port", ge=1, le=65535
+    )
+    ws_port: int | None = pydantic.Field(
+        None, validation_alias="ws-port", serialization_alias="ws-port", ge=1, le=65535
+    )
+    http_port: int | None = pydantic.Field(
+        None, validation_alias="http-port", serialization_alias="http-port", ge=1, le=65535
+    )
     protocols: tuple[str, ...] = ()
     model: str | None = None
-    device_code: int | None = pydantic.Field(None, alias="device-code", ge=0, le=65535)
+    device_code: int | None = pydantic.Field(
+        None, validation_alias="device-code", serialization_alias="device-code", ge=0, le=65535
+    )
     serial: str | None = None
-    unit_id: int | None = pydantic.Field(None, alias="unit-id", ge=0, le=255)
+    unit_id: int | None = pydantic.Field(
+        None, validation_alias="unit-id", serialization_alias="unit-id", ge=0, le=255
+    )
 
     @pydantic.field_validator("protocols", mode="before")
     @classmethod
@@ -93,8 +103,8 @@ class InverterUnitData(pydantic.BaseModel):
             value = getattr(self, name)
             if value is None or value == ():
                 continue
-            content[field.alias or name] = (
-                ",".join(value) if isinstance(value, tuple) else str(value)  # pyright: ignore[reportUnknownArgumentType]
+            content[field.serialization_alias or name] = (
+                ",".join(value) if isinstance(value, tuple) else str(value)
             )
         return content
 
@@ -104,7 +114,9 @@ class InverterUnitData(pydantic.BaseModel):
         return cls.model_validate(dict(databag))
 
 
-DATABAG_KEYS = tuple(field.alias or name for name, field in InverterUnitData.model_fields.items())
+DATABAG_KEYS = tuple(
+    field.serialization_alias or name for name, field in InverterUnitData.model_fields.items()
+)
 
 
 class Inverter(pydantic.BaseModel):
@@ -228,7 +240,7 @@ class InverterRequirerEvents(ops.ObjectEvents):
 class InverterRequirer(ops.Object):
     """Reads, validates and tracks the inverters of every relation of the endpoint."""
 
-    on = InverterRequirerEvents()  # pyright: ignore[reportAssignmentType]
+    on = InverterRequirerEvents()
     _stored = ops.StoredState()
 
     def __init__(self, charm: ops.CharmBase, relation_name: str = DEFAULT_RELATION_NAME):
@@ -284,7 +296,7 @@ class InverterRequirer(ops.Object):
 
     def _update(self, relation_id: int, current: dict[str, Inverter]) -> None:
         """Compare with what was seen on the relation and emit the differences."""
-        seen = self._stored.seen  # pyright: ignore[reportAttributeAccessIssue]
+        seen = self._stored.seen
         prefix = f"{relation_id}:"
         known = {key[len(prefix) :]: seen[key] for key in list(seen) if key.startswith(prefix)}
         for unit_name, inverter in current.items():
