@@ -131,7 +131,11 @@ class InverterState:
 
 @dataclasses.dataclass(frozen=True)
 class SimulatorState:
-    """What `get-readings` returns: version, ports per protocol, and every inverter."""
+    """What `get-readings` returns: version, ports per protocol, and the unit's inverter.
+
+    The charm returns its own inverter's entry beside `version` and `protocols`; a whole
+    `ctl state` (an `inverters` list) parses too.
+    """
 
     version: str
     ports: dict[str, int]
@@ -150,7 +154,12 @@ class SimulatorState:
                 ports["ws"] = int(entry["ws-port"])
             if "http-port" in entry:
                 ports["http"] = int(entry["http-port"])
-        inverters = _as_list(_required(results, "inverters", "get-readings"), "inverters")
+        if "inverters" in results:  # a whole `ctl state`
+            inverters = _as_list(results["inverters"], "inverters")
+        elif "unit-id" in results:  # the charm's get-readings: its own inverter at the top
+            inverters = [results]
+        else:
+            raise ResultsError(f"get-readings: no inverter in {sorted(results)}")
         return cls(
             version=str(results.get("version", "")),
             ports=ports,

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
-from sungrow_sim_k8s_testing import Fault, ResultsError, SimulatorState, parse_faults
+from ops import testing
+from sungrow_sim_k8s_testing import (
+    Fault,
+    InverterState,
+    ResultsError,
+    SimulatorState,
+    parse_faults,
+)
 from sungrow_sim_k8s_testing.state import scalar
 
+from charm import SungrowSimCharm
 from simulator_ctl import to_results
 
 # `sungrow-sim ctl state` as the team brief specifies it (one hybrid inverter).
@@ -73,13 +82,28 @@ def test_scalar_rejects_a_non_string():
         scalar(3)
 
 
-def test_charm_results_of_ctl_state_parse_back_to_the_same_values():
-    """The charm's own conversion (src/simulator_ctl.py) is what the helper reads."""
-    state = SimulatorState.from_results(to_results(CTL_STATE))
+def charm_action_results(action: str, ctl_answer: Any, params: dict[str, Any] | None = None):
+    """Run the simulator charm's action (ops.testing) with `ctl` printing `ctl_answer`."""
+    ctx = testing.Context(SungrowSimCharm)
+    container = testing.Container(
+        "simulator",
+        can_connect=True,
+        execs={
+            testing.Exec(["sungrow-sim", "ctl"], stdout=json.dumps(ctl_answer)),
+            testing.Exec(["sungrow-sim", "--version"], stdout="sungrow-sim 0.1.0\n"),
+        },
+    )
+    ctx.run(ctx.on.action(action, params=params or {}), testing.State(containers={container}))
+    assert ctx.action_results is not None
+    return ctx.action_results
+
+
+def test_the_charms_get_readings_results_parse_back_to_the_ctl_values():
+    state = SimulatorState.from_results(charm_action_results("get-readings", CTL_STATE))
 
     assert state.version == "0.1.0"
     assert state.ports == {"modbus": 502, "sungrow": 502, "ws": 8082, "http": 80}
-    inverter = state.inverter(1)
+    inverter = state.inverter()
     source = CTL_STATE["inverters"][0]
     assert (inverter.unit_id, inverter.model, inverter.device_code, inverter.serial) == (
         1, "SH10RT", 3587, "SIM0000001",
@@ -89,6 +113,33 @@ def test_charm_results_of_ctl_state_parse_back_to_the_same_values():
     assert {name: inverter.reading(name) for name in source["readings"]} == source["readings"]
     assert inverter.overrides == {}
     assert inverter.faults == (Fault("f1", "inverter-fault", "all", {"code": 2}),)
+
+
+def test_the_charms_set_power_results_parse_to_the_inverter():
+    entry = dict(CTL_STATE["inverters"][0], overrides={"power_w": 2500, "state": None})
+
+    inverter = InverterState.from_results(
+        charm_action_results("set-power", entry, {"watts": 2500})
+    )
+
+    assert inverter.overrides == {"power-w": 2500}
+    assert inverter.reading("pv_power_w") == 5000
+
+
+def test_the_charms_inject_fault_and_list_faults_results_parse_to_faults():
+    fault = {"id": "f2", "kind": "no-reply", "scope": "modbus", "code": None, "expires": None}
+
+    injected = parse_faults(charm_action_results("inject-fault", fault, {"kind": "no-reply"}))
+    listed = parse_faults(charm_action_results("list-faults", [fault, dict(fault, id="f3")]))
+
+    assert injected == [Fault("f2", "no-reply", "modbus")]
+    assert [f.id for f in listed] == ["f2", "f3"]
+
+
+def test_a_whole_ctl_state_parses_too():
+    state = SimulatorState.from_results(to_results(CTL_STATE))
+
+    assert [i.serial for i in state.inverters] == ["SIM0000001"]
 
 
 def test_several_inverters_keep_their_order_past_nine():
@@ -105,8 +156,8 @@ def test_several_inverters_keep_their_order_past_nine():
         state.inverter(99)
 
 
-def test_results_without_inverters_are_reported_clearly():
-    with pytest.raises(ResultsError, match="no 'inverters'"):
+def test_results_without_an_inverter_are_reported_clearly():
+    with pytest.raises(ResultsError, match="no inverter"):
         SimulatorState.from_results({"version": "0.1.0"})
 
 
