@@ -1,6 +1,6 @@
 """Generate the simulator's own catalogue from SunGather's register file.
 
-Usage: python tools/gen_catalogue.py [../shared/reference/sungather-registers-sungrow.yaml]
+Usage: python tools/gen_catalogue.py [REGISTER_FILE [OUT_DIR]]
 
 Writes rock/src/sungrow_sim/data/{models,registers}.json. Facts taken from the register
 file: device codes, which registers each model has, addresses, types, scales, levels and
@@ -232,7 +232,7 @@ def blocks_for(model: str, scan: list[dict], regs: list[dict], all_models: list[
     for rng in scan:
         start, count = rng["start"], rng["range"]
         if any(
-            start < reg["address"] <= start + count and model in models_of(reg, all_models)
+            start <= reg["address"] <= start + count and model in models_of(reg, all_models)
             for reg in regs
         ):
             used.append([start, start + count])
@@ -246,7 +246,7 @@ def blocks_for(model: str, scan: list[dict], regs: list[dict], all_models: list[
     return [[lo, hi - lo] for lo, hi in merged]
 
 
-def main(source: Path) -> None:
+def main(source: Path, out: Path = DATA) -> None:
     doc = yaml.safe_load(source.read_text())
     read, hold = doc["registers"][0]["read"], doc["registers"][1]["hold"]
     scan_read, scan_hold = doc["scan"][0]["read"], doc["scan"][1]["hold"]
@@ -273,18 +273,19 @@ def main(source: Path) -> None:
                 "holding_blocks": blocks_for(name, scan_hold, hold, all_models),
             }
         )
-    DATA.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     registers = registers_for("input", read, all_models) + registers_for(
         "holding", hold, all_models
     )
     scan = {"input": [[r["start"], r["range"]] for r in scan_read]}
     scan["holding"] = [[r["start"], r["range"]] for r in scan_hold]
-    (DATA / "models.json").write_text(json.dumps({"models": models}, indent=1) + "\n")
-    (DATA / "registers.json").write_text(
+    (out / "models.json").write_text(json.dumps({"models": models}, indent=1) + "\n")
+    (out / "registers.json").write_text(
         json.dumps({"registers": registers, "scan": scan}, indent=1) + "\n"
     )
-    print(f"{len(models)} models, {len(registers)} registers written to {DATA}")
+    print(f"{len(models)} models, {len(registers)} registers written to {out}")
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_SOURCE)
+    args = [Path(a) for a in sys.argv[1:3]]
+    main(*(args or [DEFAULT_SOURCE]))

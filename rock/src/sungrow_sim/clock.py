@@ -30,6 +30,10 @@ class SimClock:
         self._anchor_sim = when.astimezone(UTC)
         self._anchor_wall = self._monotonic()
 
+    def wall(self) -> float:
+        """The monotonic wall clock the simulated time is scaled from."""
+        return self._monotonic()
+
     def now(self) -> datetime:
         """Current simulated time (aware, UTC)."""
         elapsed = (self._monotonic() - self._anchor_wall) * self.time_scale

@@ -111,11 +111,16 @@ def describe(error: ValidationError, flags: bool = False) -> str:
     """One line per problem, naming the key (or the CLI flag) and what to change."""
     lines = []
     for item in error.errors():
-        loc = ".".join(str(p) for p in item["loc"])
-        if flags and loc.startswith("inverters.0."):
-            loc = loc.removeprefix("inverters.0.")
-        name = "--" + loc.replace("_", "-") if flags and "." not in loc else loc
+        loc = [str(p) for p in item["loc"]]
+        if flags and loc[:2] == ["inverters", "0"]:
+            loc = loc[2:]
         message = item["msg"].removeprefix("Value error, ")
+        if flags and loc:
+            name = "--" + loc[0].replace("_", "-")
+            if len(loc) > 1 and loc[1].isdigit():
+                message = f"item {int(loc[1]) + 1}: {message}"
+        else:
+            name = ".".join(loc)
         lines.append(f"{name}: {message}")
     return "\n".join(lines)
 

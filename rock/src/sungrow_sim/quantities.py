@@ -20,8 +20,7 @@ def _mppt_voltage(spec: ModelSpec, irradiance: float, temperature_c: float) -> f
     nominal = 600.0 if spec.phases == 3 else 360.0
     if spec.family == "hybrid":
         nominal = 550.0 if spec.phases == 3 else 350.0
-    if irradiance <= 0:
-        return 0.0
+    irradiance = max(irradiance, 200.0)  # a forced output needs a working point at night too
     return nominal * (1 - 0.0035 * (temperature_c - 25)) * (0.9 + 0.1 * min(1.0, irradiance / 1000))
 
 

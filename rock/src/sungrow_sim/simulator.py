@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -38,7 +37,7 @@ class Simulator:
         self.inverters: dict[int, Inverter] = {}
         self.protocols: dict[str, dict[str, int]] = {}
         self.on_change: Callable[[], None] = lambda: None
-        self._last_wall = time.monotonic()
+        self._last_wall = self.clock.wall()
 
     def add_inverter(
         self, unit_id: int, model: str, serial: str, plant_config: dict[str, Any],
@@ -103,7 +102,7 @@ class Simulator:
 
     def tick(self) -> None:
         """Advance every plant by the simulated time since the last tick."""
-        wall = time.monotonic()
+        wall = self.clock.wall()
         dt = (wall - self._last_wall) * self.clock.time_scale
         self._last_wall = wall
         now = self.clock.now()
@@ -121,7 +120,7 @@ class Simulator:
 
     async def run_ticker(self, interval_s: float = 1.0) -> None:
         """Tick forever (cancel to stop)."""
-        self._last_wall = time.monotonic()
+        self._last_wall = self.clock.wall()
         while True:
             await asyncio.sleep(interval_s)
             self.tick()
@@ -189,7 +188,7 @@ class Simulator:
     def set_clock(self, when: datetime) -> None:
         """Jump the simulated clock."""
         self.clock.set(when)
-        self._last_wall = time.monotonic()
+        self._last_wall = self.clock.wall()
         self.refresh()
 
     def inject(self, spec: FaultSpec) -> Fault:

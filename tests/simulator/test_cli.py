@@ -1,0 +1,232 @@
+"""The `sungrow-sim` command as users and other tools run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pymodbus.client import ModbusTcpClient
+from support.simproc import launch, serve_command
+from support.sungather import ranges
+
+from sungrow_sim.encoding import decode_ascii
+
+PYTHON = [sys.executable, "-m", "sungrow_sim"]
+
+
+def run(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*PYTHON, *args], capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def modbus_reads_until_ready(port: int, deadline_s: float = 20) -> ModbusTcpClient:
+    deadline = time.monotonic() + deadline_s
+    client = ModbusTcpClient("127.0.0.1", port=port, timeout=2, retries=0)
+    while time.monotonic() < deadline:
+        if client.connect():
+            response = client.read_input_registers(4999, count=1, device_id=1)
+            if not response.isError():
+                return client
+        time.sleep(0.05)
+    raise AssertionError(f"nothing served Modbus on port {port}")
+
+
+def as_unprivileged_user() -> list[str]:
+    """Prefix that drops root to nobody (a no-op when not root)."""
+    if os.geteuid() != 0:
+        return []
+    return ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]
+
+
+def test_with_no_flags_it_serves_an_sg10rt_on_loopback_5020_as_an_ordinary_user(tmp_path):
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", 5020))  # fails loudly if something else holds the default port
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([*as_unprivileged_user(), *PYTHON, "serve"], stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path)
+    try:
+        client = modbus_reads_until_ready(5020)
+        assert client.read_input_registers(4999, count=1, device_id=1).registers == [0x2433]
+        client.close()
+        text = log.read_text()
+        assert "simulating SG10RT" in text
+        assert "listening: modbus on 127.0.0.1:5020" in text
+        uid_line = next(line for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines() if line.startswith("Uid:"))
+        assert int(uid_line.split()[1]) != 0, "the simulator must run without root here"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert proc.returncode == 0, log.read_text()
+
+
+def test_the_done_when_command_serves_sh10rt_and_all_its_level_2_ranges(tmp_path):
+    """`sungrow-sim serve --model SH10RT --serial SIMTEST0001 --modbus-port 15020` (issue 2)."""
+    sim = launch(serve_command("--model", "SH10RT", "--serial", "SIMTEST0001", "--modbus-port", "15020"), tmp_path)
+    try:
+        assert sim.ports["modbus_port"] == 15020
+        client = modbus_reads_until_ready(15020)
+        assert client.read_input_registers(4999, count=1, device_id=1).registers == [0x0E03]
+        serial = client.read_input_registers(4989, count=10, device_id=1).registers
+        assert decode_ascii(serial) == "SIMTEST0001"
+        for table, start, count in ranges("SH10RT", 2):
+            call = client.read_input_registers if table == "input" else client.read_holding_registers
+            response = call(start, count=count, device_id=1)
+            assert not response.isError() and len(response.registers) == count, (table, start, count)
+        client.close()
+    finally:
+        sim.stop()
+
+
+def test_set_power_3000_makes_a_plain_modbus_read_answer_3000_w(tmp_path):
+    """Issue 4's check: `ctl set-power 3000` then total active power (5031) reads 3000 W."""
+    sim = launch(serve_command("--start-time", "2026-12-21T23:00:00"), tmp_path)
+    try:
+        result = sim.ctl("set-power", "3000")
+        assert result["readings"]["active_power_w"] == 3000
+        client = modbus_reads_until_ready(sim.ports["modbus_port"])
+        words = client.read_input_registers(5030, count=2, device_id=1).registers
+        assert words[0] + (words[1] << 16) == 3000
+        sim.ctl("set-power", "auto")
+        words = client.read_input_registers(5030, count=2, device_id=1).registers
+        assert words[0] + (words[1] << 16) == 0  # midnight in December: back to the sun
+        client.close()
+    finally:
+        sim.stop()
+
+
+def test_help_teaches_the_flags_other_tools_drive():
+    result = run("serve", "--help")
+    assert result.returncode == 0
+    for flag in ("--model", "--serial", "--bind", "--modbus-port", "--ws-port", "--http-port", "--seed", "--time-scale", "--config", "--state-dir", "--control-port"):
+        assert flag in result.stdout
+    assert "sungrow-sim 0.1.0" in run("--version").stdout
+
+
+def test_inject_fault_help_lists_every_kind_with_its_options():
+    out = run("ctl", "inject-fault", "--help").stdout
+    for kind in ("inverter-fault", "grid-loss", "night-standby", "exception", "malformed-exception", "no-reply", "slow-reply", "drop-connection", "refuse-connections", "corrupt-reply", "short-reply", "stale-values", "session-limit", "token-expiry"):
+        assert kind in out
+    for option in ("--duration", "--scope", "--probability", "--code", "--start", "--count", "--delay", "--max-sessions"):
+        assert option in out
+
+
+def test_models_lists_the_92_models():
+    lines = run("models").stdout.splitlines()
+    assert len(lines) == 92
+    assert any(line.startswith("SH10RT ") and "0x0E03" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--model", "SG99XX"], "--model: unknown model 'SG99XX'"),
+        (["--modbus-port", "70000"], "--modbus-port: Input should be less than or equal to 65535"),
+        (["--protocols", "modbus,telnet"], "--protocols: item 2: Input should be 'modbus'"),
+        (["--timezone", "Mars/Olympus"], "--timezone: unknown time zone"),
+        (["--time-scale", "0"], "--time-scale: Input should be greater than 0"),
+        (["--serial", "SÉRIE"], "--serial: must be printable ASCII"),
+    ],
+)
+def test_bad_flags_exit_2_and_name_the_flag(args, message):
+    result = run("serve", *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_a_config_file_error_names_the_key(tmp_path):
+    config = tmp_path / "plant.yaml"
+    config.write_text("inverters:\n  - model: SH10RT\n    unit_id: 1\n  - model: SG10RT\n    unit_id: 1\n    colour: red\n")
+    result = run("serve", "--config", str(config))
+    assert result.returncode == 2
+    assert "inverters.1.colour: Extra inputs are not permitted" in result.stderr
+
+
+def test_a_config_file_can_describe_several_inverters(tmp_path):
+    config = tmp_path / "plant.yaml"
+    config.write_text(
+        json.dumps(
+            {
+                "protocols": ["modbus"],
+                "inverters": [
+                    {"model": "SH10RT", "serial": "SIMA000001", "unit_id": 1},
+                    {"model": "SG5.0RT", "serial": "SIMB000002", "unit_id": 2},
+                ],
+            }
+        )
+    )
+    sim = launch(serve_command("--config", str(config)), tmp_path)
+    try:
+        state = sim.ctl("state")
+        assert [(i["unit_id"], i["model"], i["serial"]) for i in state["inverters"]] == [
+            (1, "SH10RT", "SIMA000001"),
+            (2, "SG5.0RT", "SIMB000002"),
+        ]
+        assert list(state["protocols"]) == ["modbus", "control"]
+    finally:
+        sim.stop()
+
+
+def test_a_port_in_use_is_a_clear_error(tmp_path):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = subprocess.run(
+            [*serve_command("--modbus-port", str(port))], capture_output=True, text=True, timeout=30, check=False, cwd=tmp_path
+        )
+    assert result.returncode == 1
+    assert f"--modbus-port: port {port} is already in use" in result.stderr
+
+
+def test_ctl_says_when_the_simulator_is_not_there():
+    result = run("ctl", "--url", "http://127.0.0.1:9", "state")
+    assert result.returncode == 1
+    assert "cannot reach the simulator at http://127.0.0.1:9" in result.stderr
+
+
+def test_ctl_rejects_a_bad_value_with_the_servers_reason(tmp_path):
+    sim = launch(serve_command(), tmp_path)
+    try:
+        result = sim.ctl("set-power", "20000", check=False)
+        assert result.returncode == 1
+        assert "watts: 20000 is outside 0..10000" in result.stderr
+        usage = sim.ctl("set-power", "lots", check=False)
+        assert usage.returncode == 2
+        assert "expected watts or 'auto'" in usage.stderr
+    finally:
+        sim.stop()
+
+
+def test_the_time_scale_speeds_up_the_inverter_clock(tmp_path):
+    sim = launch(serve_command("--time-scale", "3600", "--start-time", "2026-06-21T06:00:00"), tmp_path)
+
+    def clock() -> tuple[float, datetime, float]:
+        before = time.monotonic()
+        with urllib.request.urlopen(f"{sim.control_url}/v1/state", timeout=10) as response:
+            state = json.loads(response.read())
+        return before, datetime.fromisoformat(state["inverters"][0]["clock"]), time.monotonic()
+
+    try:
+        start1, first, end1 = clock()
+        time.sleep(0.5)
+        start2, second, end2 = clock()
+        simulated_hours = (second - first).total_seconds() / 3600
+        assert first >= datetime(2026, 6, 21, 6)
+        assert start2 - end1 - 0.01 <= simulated_hours <= end2 - start1 + 0.01
+    finally:
+        sim.stop()
+
+
+def test_the_package_data_is_present_where_installed():
+    import sungrow_sim  # noqa: PLC0415
+
+    data = Path(sungrow_sim.__file__).parent / "data"
+    assert (data / "models.json").is_file() and (data / "registers.json").is_file()
