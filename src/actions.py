@@ -52,7 +52,7 @@ class ListFaultsParams(_Params):
 
 
 class _WattsOrAuto(_Params):
-    watts: float | None = pydantic.Field(None, ge=0)
+    watts: float | None = pydantic.Field(default=None, ge=0)
     auto: bool | None = None
 
     @pydantic.model_validator(mode="after")
@@ -91,7 +91,7 @@ class SetStateParams(_Params):
 class SetBatteryParams(_Params):
     """set-battery: state of charge and/or battery power (or auto)."""
 
-    soc: float | None = pydantic.Field(None, ge=0, le=100)
+    soc: float | None = pydantic.Field(default=None, ge=0, le=100)
     power: float | None = None
     auto: bool | None = None
 
@@ -127,14 +127,14 @@ class InjectFaultParams(_Params):
     """inject-fault: kind and its optional shaping parameters."""
 
     kind: FaultKind
-    duration: float | None = pydantic.Field(None, ge=0)
+    duration: float | None = pydantic.Field(default=None, ge=0)
     scope: Literal["modbus", "sungrow", "http", "all"] | None = None
-    probability: float | None = pydantic.Field(None, ge=0, le=1)
-    code: int | None = pydantic.Field(None, ge=0, le=65535)
-    start: int | None = pydantic.Field(None, ge=0, le=65535)
-    count: int | None = pydantic.Field(None, ge=1, le=65536)
-    delay: float | None = pydantic.Field(None, ge=0)
-    max_sessions: int | None = pydantic.Field(None, ge=0)
+    probability: float | None = pydantic.Field(default=None, ge=0, le=1)
+    code: int | None = pydantic.Field(default=None, ge=0, le=65535)
+    start: int | None = pydantic.Field(default=None, ge=0, le=65535)
+    count: int | None = pydantic.Field(default=None, ge=1, le=65536)
+    delay: float | None = pydantic.Field(default=None, ge=0)
+    max_sessions: int | None = pydantic.Field(default=None, ge=0)
 
     def ctl_args(self) -> list[str]:  # noqa: D102
         args = ["inject-fault", self.kind]

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import ops
 import pydantic
@@ -16,7 +15,7 @@ from charms.sungrow_sim_k8s.v0.inverter import InverterProvider, InverterUnitDat
 import actions
 from config import Config, describe_error
 from layer import SERVICE_NAME, make_layer
-from simulator_ctl import CtlError, run_ctl, to_results
+from simulator_ctl import CtlError, own_inverter, run_ctl, to_results
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +136,7 @@ class SungrowSimCharm(ops.CharmBase):
         protocols = "+".join(config.protocols)
         try:
             state = run_ctl(self.container, config.unit_id, ["state"], STATUS_CTL_TIMEOUT)
-            watts = float(_own_inverter(state, config.unit_id)["readings"]["active_power_w"])
+            watts = float(own_inverter(state, config.unit_id)["readings"]["active_power_w"])
         except (CtlError, KeyError, TypeError, ValueError) as e:
             logger.info("no live power for the status: %s", e)
             return f"{config.model} {protocols}"
@@ -158,10 +157,12 @@ class SungrowSimCharm(ops.CharmBase):
         if not self.container.can_connect():
             event.fail(f"the {CONTAINER_NAME} container is not reachable yet; try again later")
             return
+        # get-readings asks for the whole simulator state, to include version and ports.
+        whole = isinstance(params, actions.GetReadingsParams)
         try:
-            answer = run_ctl(self.container, config.unit_id, params.ctl_args())
-            if isinstance(params, actions.GetReadingsParams):
-                inverter = _own_inverter(answer, config.unit_id)
+            answer = run_ctl(self.container, None if whole else config.unit_id, params.ctl_args())
+            if whole:
+                inverter = own_inverter(answer, config.unit_id)
                 answer = {
                     "version": answer["version"],
                     "protocols": answer["protocols"],
@@ -174,12 +175,6 @@ class SungrowSimCharm(ops.CharmBase):
             event.fail(f"unexpected answer from sungrow-sim ctl state: missing {e}")
             return
         event.set_results(to_results(answer, list_key="faults"))
-
-
-def _own_inverter(state: Any, unit_id: int) -> dict[str, Any]:
-    """The entry of `ctl state` for the configured unit id."""
-    inverters: list[dict[str, Any]] = state["inverters"]
-    return next((inv for inv in inverters if inv.get("unit_id") == unit_id), inverters[0])
 
 
 if __name__ == "__main__":  # pragma: nocover

@@ -22,18 +22,18 @@ class Config(pydantic.BaseModel):
 
     model: str = "SG10RT"
     serial: str = ""
-    unit_id: int = pydantic.Field(1, ge=1, le=247)
+    unit_id: int = pydantic.Field(default=1, ge=1, le=247)
     protocols: tuple[str, ...] = PROTOCOLS
-    modbus_port: int = pydantic.Field(502, ge=1, le=65535)
-    ws_port: int = pydantic.Field(8082, ge=1, le=65535)
-    http_port: int = pydantic.Field(80, ge=1, le=65535)
-    seed: int = pydantic.Field(0, ge=0)
-    time_scale: float = pydantic.Field(1.0, gt=0, le=3600)
-    latitude: float = pydantic.Field(48.14, ge=-90, le=90)
-    longitude: float = pydantic.Field(11.58, ge=-180, le=180)
+    modbus_port: int = pydantic.Field(default=502, ge=1, le=65535)
+    ws_port: int = pydantic.Field(default=8082, ge=1, le=65535)
+    http_port: int = pydantic.Field(default=80, ge=1, le=65535)
+    seed: int = pydantic.Field(default=0, ge=0)
+    time_scale: float = pydantic.Field(default=1.0, gt=0, le=3600)
+    latitude: float = pydantic.Field(default=48.14, ge=-90, le=90)
+    longitude: float = pydantic.Field(default=11.58, ge=-180, le=180)
     timezone: str = "UTC"
-    array_kwp: float = pydantic.Field(0.0, ge=0, le=10000)
-    battery_kwh: float = pydantic.Field(10.0, gt=0, le=10000)
+    array_kwp: float = pydantic.Field(default=0.0, ge=0, le=10000)
+    battery_kwh: float = pydantic.Field(default=10.0, gt=0, le=10000)
     log_level: str = "info"
 
     @pydantic.field_validator("model")

@@ -21,11 +21,21 @@ class CtlError(Exception):
     """The control command could not run or reported an error."""
 
 
+def ctl_command(unit_id: int | None, args: list[str]) -> list[str]:
+    """The command line that runs `ctl ARGS` against the simulator's control API.
+
+    With a unit id, commands act on (and `state` prints) that inverter only; without,
+    `state` prints the whole simulator: version, protocols and every inverter.
+    """
+    unit = ["--unit-id", str(unit_id)] if unit_id is not None else []
+    return ["sungrow-sim", "ctl", "--url", CONTROL_URL, *unit, *args]
+
+
 def run_ctl(
-    container: ops.Container, unit_id: int, args: list[str], timeout: float = CTL_TIMEOUT
+    container: ops.Container, unit_id: int | None, args: list[str], timeout: float = CTL_TIMEOUT
 ) -> Any:
-    """Run `sungrow-sim ctl --url URL --unit-id N ARGS...` and return its parsed JSON."""
-    command = ["sungrow-sim", "ctl", "--url", CONTROL_URL, "--unit-id", str(unit_id), *args]
+    """Run `sungrow-sim ctl --url URL [--unit-id N] ARGS...` and return its parsed JSON."""
+    command = ctl_command(unit_id, args)
     what = f"sungrow-sim ctl {args[0]}" if args else "sungrow-sim ctl"
     try:
         stdout, _ = container.exec(command, timeout=timeout).wait_output()
@@ -43,6 +53,14 @@ def run_ctl(
         return json.loads(stdout)
     except json.JSONDecodeError:
         raise CtlError(f"{what} printed no JSON: {stdout.strip()[:200]!r}") from None
+
+
+def own_inverter(state: Any, unit_id: int) -> dict[str, Any]:
+    """The inverter entry for the unit id, from `ctl state` with or without --unit-id."""
+    if "inverters" not in state:
+        return state
+    inverters: list[dict[str, Any]] = state["inverters"]
+    return next((inv for inv in inverters if inv.get("unit_id") == unit_id), inverters[0])
 
 
 def _key(name: object) -> str:

@@ -44,7 +44,7 @@ def inverter_entry(**overrides: Any) -> dict[str, Any]:
 
 
 def state_answer(**overrides: Any) -> str:
-    """`sungrow-sim ctl state` output with one inverter."""
+    """`sungrow-sim ctl state` output (no --unit-id): version, protocols, inverters."""
     return json.dumps(
         {
             "version": "0.1.0",
@@ -63,8 +63,15 @@ def ctl_exec(*args: str, stdout: str = "", stderr: str = "", code: int = 0) -> t
     return testing.Exec([*CTL, *args], stdout=stdout, stderr=stderr, return_code=code)
 
 
+def whole_state_exec(stdout: str) -> testing.Exec:
+    """An Exec mock for `sungrow-sim ctl state` without --unit-id."""
+    return testing.Exec(["sungrow-sim", "ctl", "--url", CONTROL_URL, "state"], stdout=stdout)
+
+
 VERSION_EXEC = testing.Exec(["sungrow-sim", "--version"], stdout="sungrow-sim 0.1.0\n")
-STATE_EXEC = ctl_exec("state", stdout=state_answer())
+# With --unit-id, `ctl state` prints only that inverter's entry.
+STATE_EXEC = ctl_exec("state", stdout=json.dumps(inverter_entry(model="SG10RT")))
+WHOLE_STATE_EXEC = whole_state_exec(state_answer())
 
 
 def container(
@@ -76,7 +83,7 @@ def container(
     check_infos: frozenset[testing.CheckInfo] = frozenset(),
 ) -> testing.Container:
     """The `simulator` container; `--version` and `ctl state` answer unless overridden."""
-    merged = {e.command_prefix: e for e in (VERSION_EXEC, STATE_EXEC)}
+    merged = {e.command_prefix: e for e in (VERSION_EXEC, STATE_EXEC, WHOLE_STATE_EXEC)}
     merged.update({e.command_prefix: e for e in execs})
     return testing.Container(
         "simulator",

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import CTL, container, ctl_exec, inverter_entry
+from conftest import CTL, container, ctl_exec, inverter_entry, whole_state_exec
 from ops import testing
 
 from charm import SungrowSimCharm
@@ -34,8 +34,9 @@ def failure(ctx: Ctx, name: str, params: dict[str, Any], state: testing.State) -
 
 
 def test_get_readings_returns_identity_readings_and_ports_as_hyphenated_keys(ctx: Ctx):
-    run_action(ctx, "get-readings")
+    command = run_action(ctx, "get-readings")
 
+    assert command == ["sungrow-sim", "ctl", "--url", "http://127.0.0.1:8090", "state"]
     results = ctx.action_results
     assert results is not None
     assert results["model"] == "SH10RT"
@@ -51,18 +52,18 @@ def test_get_readings_leaves_out_readings_the_model_does_not_have(ctx: Ctx):
     string_model = inverter_entry(model="SG10RT", readings={"active_power_w": 5, "soc": None})
     answer = json.dumps({"version": "0.1.0", "protocols": {}, "inverters": [string_model]})
 
-    run_action(ctx, "get-readings", None, ctl_exec("state", stdout=answer))
+    run_action(ctx, "get-readings", None, whole_state_exec(answer))
 
     assert ctx.action_results is not None
     assert ctx.action_results["readings"] == {"active-power-w": "5"}
 
 
 def test_get_readings_fails_clearly_on_an_unexpected_answer(ctx: Ctx):
-    state = testing.State(containers={container(execs={ctl_exec("state", stdout="{}")})})
+    state = testing.State(containers={container(execs={whole_state_exec("{}")})})
 
     message = failure(ctx, "get-readings", {}, state)
 
-    assert message == "unexpected answer from sungrow-sim ctl state: missing 'inverters'"
+    assert message == "unexpected answer from sungrow-sim ctl state: missing 'version'"
 
 
 @pytest.mark.parametrize(

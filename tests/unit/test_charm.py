@@ -256,7 +256,7 @@ def test_status_stays_active_without_power_when_ctl_prints_garbage(ctx: Ctx):
 
 
 def test_status_leaves_out_the_power_when_the_reading_is_missing(ctx: Ctx):
-    answer = ctl_exec("state", stdout='{"inverters": [{"unit_id": 1, "readings": {}}]}')
+    answer = ctl_exec("state", stdout='{"unit_id": 1, "readings": {}}')
     state = testing.State(containers={container(execs={answer})})
 
     out = ctx.run(ctx.on.config_changed(), state)
@@ -264,16 +264,10 @@ def test_status_leaves_out_the_power_when_the_reading_is_missing(ctx: Ctx):
     assert out.unit_status == testing.ActiveStatus("SG10RT modbus+sungrow+http")
 
 
-def test_status_shows_the_power_of_the_configured_unit_id(ctx: Ctx):
-    two = {
-        "inverters": [
-            {"unit_id": 1, "readings": {"active_power_w": 1000}},
-            {"unit_id": 2, "readings": {"active_power_w": 2500}},
-        ]
-    }
+def test_status_reads_the_power_of_the_configured_unit_id(ctx: Ctx):
     answer = testing.Exec(
         ["sungrow-sim", "ctl", "--url", "http://127.0.0.1:8090", "--unit-id", "2", "state"],
-        stdout=json.dumps(two),
+        stdout=json.dumps({"unit_id": 2, "readings": {"active_power_w": 2500}}),
     )
     state = testing.State(containers={container(execs={answer})}, config={"unit-id": 2})
 

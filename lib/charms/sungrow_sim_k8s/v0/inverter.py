@@ -64,30 +64,27 @@ DEFAULT_RELATION_NAME = "inverter"
 KNOWN_PROTOCOLS = ("modbus", "sungrow", "http")
 
 
+def _optional(key: str, low: int, high: int) -> Any:
+    """An optional integer field stored under a hyphenated databag key."""
+    return pydantic.Field(
+        default=None, validation_alias=key, serialization_alias=key, ge=low, le=high
+    )
+
+
 class InverterUnitData(pydantic.BaseModel):
     """Schema of a provider unit's databag (all fields optional)."""
 
     model_config = pydantic.ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
 
-    host: str | None = pydantic.Field(None, min_length=1)
-    modbus_port: int | None = pydantic.Field(
-        None, validation_alias="modbus-port", serialization_alias="modbus-port", ge=1, le=65535
-    )
-    ws_port: int | None = pydantic.Field(
-        None, validation_alias="ws-port", serialization_alias="ws-port", ge=1, le=65535
-    )
-    http_port: int | None = pydantic.Field(
-        None, validation_alias="http-port", serialization_alias="http-port", ge=1, le=65535
-    )
+    host: str | None = pydantic.Field(default=None, min_length=1)
+    modbus_port: int | None = _optional("modbus-port", 1, 65535)
+    ws_port: int | None = _optional("ws-port", 1, 65535)
+    http_port: int | None = _optional("http-port", 1, 65535)
     protocols: tuple[str, ...] = ()
     model: str | None = None
-    device_code: int | None = pydantic.Field(
-        None, validation_alias="device-code", serialization_alias="device-code", ge=0, le=65535
-    )
+    device_code: int | None = _optional("device-code", 0, 65535)
     serial: str | None = None
-    unit_id: int | None = pydantic.Field(
-        None, validation_alias="unit-id", serialization_alias="unit-id", ge=0, le=255
-    )
+    unit_id: int | None = _optional("unit-id", 0, 255)
 
     @pydantic.field_validator("protocols", mode="before")
     @classmethod
