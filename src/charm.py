@@ -1,6 +1,4 @@
 #!/usr/bin/env python3
-# Copyright 2026 The sungrow-sim-k8s authors
-# See LICENSE file for licensing details.
 
 """Charm the sungrow-sim simulated inverter."""
 
@@ -103,7 +101,7 @@ class SungrowSimCharm(ops.CharmBase):
     def _set_version(self) -> None:
         try:
             stdout, _ = self.container.exec(["sungrow-sim", "--version"], timeout=10).wait_output()
-        except (ops.pebble.ExecError, ops.pebble.ChangeError, ops.pebble.TimeoutError) as e:
+        except ops.pebble.Error as e:
             logger.warning("cannot read the simulator version: %s", e)
             return
         self.unit.set_workload_version(stdout.split()[-1] if stdout.split() else "")
@@ -118,14 +116,17 @@ class SungrowSimCharm(ops.CharmBase):
             event.add_status(ops.WaitingStatus(f"waiting for the {CONTAINER_NAME} container"))
             return
         try:
-            service = self.container.get_service(SERVICE_NAME)
-        except ops.ModelError:
+            services = self.container.get_services(SERVICE_NAME)
+            ready = self.container.get_checks("ready").get("ready")
+        except (ops.pebble.ConnectionError, ops.pebble.APIError):
+            event.add_status(ops.WaitingStatus(f"waiting for the {CONTAINER_NAME} container"))
+            return
+        if SERVICE_NAME not in services:
             event.add_status(ops.MaintenanceStatus("configuring the simulator service"))
             return
-        if not service.is_running():
+        if not services[SERVICE_NAME].is_running():
             event.add_status(ops.MaintenanceStatus("starting the simulator"))
             return
-        ready = self.container.get_checks("ready").get("ready")
         if ready is None or ready.status != ops.pebble.CheckStatus.UP:
             event.add_status(ops.MaintenanceStatus("waiting for the simulator to be ready"))
             return
