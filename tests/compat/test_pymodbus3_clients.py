@@ -17,6 +17,7 @@ def test_pysungrow_identifies_and_refreshes_a_hybrid(simulator):
     assert result["device_code"] == before["device_code"]
     assert result["serial_number"] == SERIALS["SH10RT"]
     assert result["keys"] > 50
+    assert "refresh_error" not in result, f"{result['refresh_error']}\n{result['_log'][-2000:]}"
     values = result["values"]
     label = "pysungrow SH10RT"
     assert_reading(label, values["total_active_power"], "active_power_w", before, after, 1)

@@ -34,8 +34,11 @@ async def run(args) -> dict:
         "excluded": list(identity.excluded_variables),
     }
     sungrow = SungrowClient(client, identity, args["slave"])
-    await sungrow.refresh()
     result["keys"] = len(sungrow.keys)
+    try:
+        await sungrow.refresh()
+    except Exception as exc:  # pymodbus and pysungrow raise many kinds; report, not crash
+        result["refresh_error"] = f"{type(exc).__name__}: {exc}"
     result["values"] = {key: plain(sungrow.data.get(key)) for key in args["keys"]}
     return result
 

@@ -2,7 +2,7 @@
 
 Runs in the sungather client environment (pymodbus 2.5.3). argv[1]: JSON with host, port,
 connection (modbus|sungrow|http), level, registers (path of SunGather's register file),
-scrapes (how many polling-loop iterations), smart_meter.
+scrapes (how many polling-loop iterations).
 """
 
 import json
@@ -43,7 +43,7 @@ def main() -> None:
         "scan_interval": 30,
         "connection": args["connection"],
         "model": None,
-        "smart_meter": args.get("smart_meter", False),
+        "smart_meter": False,
         "use_local_time": False,
         "log_console": "WARNING",
         "log_file": "OFF",
