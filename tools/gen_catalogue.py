@@ -197,10 +197,11 @@ def models_of(reg: dict, all_models: list[str]) -> list[str]:
 def registers_for(table: str, regs: list[dict], all_models: list[str]) -> list[dict]:
     out: dict[int, dict] = {}
     for reg in regs:
-        address = reg["address"]
-        if address in out or reg.get("mask"):
-            continue  # first definition wins; masked views of one register are skipped
-        name = reg["name"]
+        address, name = reg["address"], reg["name"]
+        if reg.get("mask"):
+            continue  # masked views of one register share its word
+        if address in out and ("source" in out[address] or name not in SOURCES):
+            continue  # a duplicate address: the definition with a plant source wins
         entry = {
             "table": table,
             "address": address,

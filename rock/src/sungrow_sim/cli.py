@@ -27,7 +27,7 @@ INVERTER_FLAGS = ("model", "serial", "unit_id", "array_kwp", "battery_kwh")
 SERVER_FLAGS = (
     "bind", "protocols", "modbus_port", "ws_port", "http_port", "control_bind", "control_port",
     "control_token", "state_dir", "flush_interval_s", "seed", "time_scale", "start_time",
-    "timezone", "latitude", "longitude", "cloudiness", "log_level", "ready_file",
+    "timezone", "latitude", "longitude", "cloudiness", "tick_s", "log_level", "ready_file",
 )
 
 
@@ -64,6 +64,7 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--latitude", type=float, help="site latitude (default 48.14)")
     g.add_argument("--longitude", type=float, help="site longitude (default 11.58)")
     g.add_argument("--cloudiness", type=float, help="0 clear sky .. 1 heavy cloud (default 0.2)")
+    g.add_argument("--tick-s", type=float, help="real seconds between plant updates (default 1)")
     g = p.add_argument_group("operation")
     g.add_argument("--state-dir", type=Path, help="save counters, overrides and faults here and restore them at start")
     g.add_argument("--flush-interval-s", type=float, help="seconds between state saves (default 5)")

@@ -65,8 +65,9 @@ def _error(status: int, message: str) -> web.Response:
 def _describe(err: ValidationError) -> str:
     parts = []
     for item in err.errors():
-        loc = ".".join(str(p) for p in item["loc"]) or "body"
-        parts.append(f"{loc}: {item['msg'].removeprefix('Value error, ')}")
+        loc = ".".join(str(p) for p in item["loc"])
+        message = item["msg"].removeprefix("Value error, ")
+        parts.append(f"{loc}: {message}" if loc else message)
     return "; ".join(parts)
 
 
