@@ -94,3 +94,36 @@ def test_web_client_reads_a_string_inverter(simulator):
     label = "SungrowModbusWebClient SG10RT"
     assert_reading(label, u32(block, 31), "active_power_w", before, after, 1)
     assert_reading(label, block[3] / 10, "daily_yield_kwh", before, after, 0.1)
+
+
+def test_web_client_recovers_from_an_expired_token(simulator):
+    sim = simulator("SG10RT", http=True)
+    code = {"fc": 4, "address": 4999, "count": 1}
+    reads = [
+        code,
+        {"run": sim.ctl_argv("inject-fault", "token-expiry", "--scope", "http")},
+        code,
+        {"run": sim.ctl_argv("clear-faults", "token-expiry")},
+        code,
+    ]
+    args = {"client": "web", "host": sim.host, "port": sim.ports["ws_port"], "unit": 1}
+    result = run_driver("sungather", "sungrow_direct.py", args | {"reads": reads})
+
+    first, expired, recovered = result["reads"]
+    assert first == {"registers": [0x2433]}
+    assert "Token Expired: 106" in expired["error"]
+    assert recovered == {"registers": [0x2433]}
+
+
+def test_web_client_cannot_list_devices_on_login_required_firmware(simulator, tmp_path):
+    # SungrowModbusWebClient 0.3.2 never logs in: new WiNet-S firmware answers its
+    # devicelist with 401, and the client gives up, as its users report.
+    config = tmp_path / "winet-login.yaml"
+    config.write_text("winet:\n  login_required: true\n")
+    sim = simulator("SG10RT", http=True, extra=("--config", str(config)))
+    args = {"client": "web", "host": sim.host, "port": sim.ports["ws_port"], "unit": 1}
+    result = run_driver("sungather", "sungrow_direct.py", args | {"reads": []})
+
+    assert not result["connected"]
+    assert result["connect_error"].startswith("ConnectionException")
+    assert "'result_code': 401" in result["_log"] or '"result_code": 401' in result["_log"]

@@ -2,12 +2,14 @@
 
 Runs in the sungather client environment (pymodbus 2.5.3). argv[1]: JSON with client
 (tcp|web), host, port (Modbus port, or the WebSocket port for web), unit, and reads:
-[{"fc": 3|4, "address": wire address, "count": n}]. Prints one JSON object: per read
+[{"fc": 3|4, "address": wire address, "count": n} or {"run": [argv...]}, a command run
+between reads, e.g. `sungrow-sim ctl inject-fault ...`]. Prints one JSON object: per read
 either {"registers": [...]} or {"error": "..."}.
 """
 
 import json
 import logging
+import subprocess
 import sys
 
 
@@ -33,8 +35,16 @@ def main() -> None:
     args = json.loads(sys.argv[1])
     logging.basicConfig(stream=sys.stderr, level=logging.DEBUG)
     client = make_client(args)
-    result = {"connected": bool(client.connect()), "reads": []}
+    result = {"reads": []}
+    try:
+        result["connected"] = bool(client.connect())
+    except Exception as exc:  # ConnectionException: the dongle refused the session
+        result["connected"] = False
+        result["connect_error"] = f"{type(exc).__name__}: {exc}"
     for read in args["reads"]:
+        if "run" in read:
+            subprocess.run(read["run"], check=True, stdout=sys.stderr)
+            continue
         method = client.read_input_registers if read["fc"] == 4 else client.read_holding_registers
         try:
             response = method(read["address"], count=read["count"], unit=args["unit"])
