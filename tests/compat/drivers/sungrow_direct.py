@@ -11,6 +11,7 @@ import json
 import logging
 import subprocess
 import sys
+from typing import Any
 
 
 def make_client(args):
@@ -35,7 +36,7 @@ def main() -> None:
     args = json.loads(sys.argv[1])
     logging.basicConfig(stream=sys.stderr, level=logging.DEBUG)
     client = make_client(args)
-    result = {"reads": []}
+    result: dict[str, Any] = {"reads": []}
     try:
         result["connected"] = bool(client.connect())
     except Exception as exc:  # ConnectionException: the dongle refused the session
