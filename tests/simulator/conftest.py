@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 from pymodbus.client import AsyncModbusTcpClient
-
 from sungrow_sim.app import Service
 from sungrow_sim.config import ServeConfig
 

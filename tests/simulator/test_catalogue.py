@@ -8,27 +8,38 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from sungrow_sim.catalogue import catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT.parent / "shared" / "reference" / "sungather-registers-sungrow.yaml"
 PACKAGED = ROOT / "rock" / "src" / "sungrow_sim" / "data"
-needs_reference = pytest.mark.skipif(not REFERENCE.is_file(), reason=f"{REFERENCE} is not beside this checkout")
+needs_reference = pytest.mark.skipif(
+    not REFERENCE.is_file(), reason=f"{REFERENCE} is not beside this checkout"
+)
 
 
 @needs_reference
 def test_the_packaged_catalogue_is_what_the_generator_makes_from_sungathers_file(tmp_path):
-    subprocess.run([sys.executable, str(ROOT / "tools" / "gen_catalogue.py"), str(REFERENCE), str(tmp_path)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "gen_catalogue.py"), str(REFERENCE), str(tmp_path)],
+        check=True,
+        capture_output=True,
+    )
     for name in ("models.json", "registers.json"):
-        assert (tmp_path / name).read_text() == (PACKAGED / name).read_text(), f"{name} is stale: run tools/gen_catalogue.py"
+        assert (tmp_path / name).read_text() == (PACKAGED / name).read_text(), (
+            f"{name} is stale: run tools/gen_catalogue.py"
+        )
 
 
 @needs_reference
 def test_every_device_code_in_sungathers_table_is_a_model():
     doc = yaml.safe_load(REFERENCE.read_text())
-    table = next(r for r in doc["registers"][0]["read"] if r["name"] == "device_type_code")["datarange"]
-    assert {(d["value"], d["response"]) for d in table} == {(m.name, m.device_code) for m in catalogue().models.values()}
+    table = next(r for r in doc["registers"][0]["read"] if r["name"] == "device_type_code")[
+        "datarange"
+    ]
+    assert {(d["value"], d["response"]) for d in table} == {
+        (m.name, m.device_code) for m in catalogue().models.values()
+    }
 
 
 @pytest.mark.parametrize(
@@ -44,7 +55,12 @@ def test_every_device_code_in_sungathers_table_is_a_model():
 )
 def test_models_carry_their_code_family_rating_and_phases(model, code, family, watts, phases):
     spec = catalogue().model(model)
-    assert (spec.device_code, spec.family, spec.nominal_power_w, spec.phases) == (code, family, watts, phases)
+    assert (spec.device_code, spec.family, spec.nominal_power_w, spec.phases) == (
+        code,
+        family,
+        watts,
+        phases,
+    )
 
 
 def test_an_unknown_model_suggests_close_names():
@@ -53,7 +69,28 @@ def test_an_unknown_model_suggests_close_names():
 
 
 def test_every_register_has_a_source_or_a_constant_unless_it_is_reserved():
-    unsourced = [r.name for r in catalogue().registers if r.source is None and r.value is None and r.datatype != "UTF-8"]
+    unsourced = [
+        r.name
+        for r in catalogue().registers
+        if r.source is None and r.value is None and r.datatype != "UTF-8"
+    ]
     # Alarm, fault and protection words read zero while healthy; the rest must be driven.
-    allowed = ("alarm", "fault", "protection", "warning", "drm_state", "pid_", "backup", "reactive", "negative_voltage", "export_limit_min", "current_transformer", "start_", "charge_discharge_power", "power_limitation_adjustment", "export_power_limitation", "alarm_time_second")
+    allowed = (
+        "alarm",
+        "fault",
+        "protection",
+        "warning",
+        "drm_state",
+        "pid_",
+        "backup",
+        "reactive",
+        "negative_voltage",
+        "export_limit_min",
+        "current_transformer",
+        "start_",
+        "charge_discharge_power",
+        "power_limitation_adjustment",
+        "export_power_limitation",
+        "alarm_time_second",
+    )
     assert [n for n in unsourced if not any(a in n for a in allowed)] == []

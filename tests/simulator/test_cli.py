@@ -9,21 +9,22 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from pymodbus.client import ModbusTcpClient
+from sungrow_sim.encoding import decode_ascii
 from support.simproc import launch, serve_command
 from support.sungather import ranges
-
-from sungrow_sim.encoding import decode_ascii
 
 PYTHON = [sys.executable, "-m", "sungrow_sim"]
 
 
 def run(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*PYTHON, *args], capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [*PYTHON, *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 def modbus_reads_until_ready(port: int, deadline_s: float = 20) -> ModbusTcpClient:
@@ -51,7 +52,12 @@ def test_with_no_flags_it_serves_an_sg10rt_on_loopback_5020_as_an_ordinary_user(
         probe.bind(("127.0.0.1", 5020))  # fails loudly if something else holds the default port
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([*without_privileges(), *PYTHON, "serve"], stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path)
+        proc = subprocess.Popen(
+            [*without_privileges(), *PYTHON, "serve"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+        )
     try:
         client = modbus_reads_until_ready(5020)
         assert client.read_input_registers(4999, count=1, device_id=1).registers == [0x2433]
@@ -70,7 +76,10 @@ def test_with_no_flags_it_serves_an_sg10rt_on_loopback_5020_as_an_ordinary_user(
 
 def test_the_done_when_command_serves_sh10rt_and_all_its_level_2_ranges(tmp_path):
     """`sungrow-sim serve --model SH10RT --serial SIMTEST0001 --modbus-port 15020` (issue 2)."""
-    sim = launch(serve_command("--model", "SH10RT", "--serial", "SIMTEST0001", "--modbus-port", "15020"), tmp_path)
+    sim = launch(
+        serve_command("--model", "SH10RT", "--serial", "SIMTEST0001", "--modbus-port", "15020"),
+        tmp_path,
+    )
     try:
         assert sim.ports["modbus_port"] == 15020
         client = modbus_reads_until_ready(15020)
@@ -78,9 +87,15 @@ def test_the_done_when_command_serves_sh10rt_and_all_its_level_2_ranges(tmp_path
         serial = client.read_input_registers(4989, count=10, device_id=1).registers
         assert decode_ascii(serial) == "SIMTEST0001"
         for table, start, count in ranges("SH10RT", 2):
-            call = client.read_input_registers if table == "input" else client.read_holding_registers
+            call = (
+                client.read_input_registers if table == "input" else client.read_holding_registers
+            )
             response = call(start, count=count, device_id=1)
-            assert not response.isError() and len(response.registers) == count, (table, start, count)
+            assert not response.isError() and len(response.registers) == count, (
+                table,
+                start,
+                count,
+            )
         client.close()
     finally:
         sim.stop()
@@ -106,16 +121,52 @@ def test_set_power_3000_makes_a_plain_modbus_read_answer_3000_w(tmp_path):
 def test_help_teaches_the_flags_other_tools_drive():
     result = run("serve", "--help")
     assert result.returncode == 0
-    for flag in ("--model", "--serial", "--bind", "--modbus-port", "--ws-port", "--http-port", "--seed", "--time-scale", "--config", "--state-dir", "--control-port"):
+    for flag in (
+        "--model",
+        "--serial",
+        "--bind",
+        "--modbus-port",
+        "--ws-port",
+        "--http-port",
+        "--seed",
+        "--time-scale",
+        "--config",
+        "--state-dir",
+        "--control-port",
+    ):
         assert flag in result.stdout
     assert "sungrow-sim 0.1.0" in run("--version").stdout
 
 
 def test_inject_fault_help_lists_every_kind_with_its_options():
     out = run("ctl", "inject-fault", "--help").stdout
-    for kind in ("inverter-fault", "grid-loss", "night-standby", "exception", "malformed-exception", "no-reply", "slow-reply", "drop-connection", "refuse-connections", "corrupt-reply", "short-reply", "stale-values", "session-limit", "token-expiry"):
+    for kind in (
+        "inverter-fault",
+        "grid-loss",
+        "night-standby",
+        "exception",
+        "malformed-exception",
+        "no-reply",
+        "slow-reply",
+        "drop-connection",
+        "refuse-connections",
+        "corrupt-reply",
+        "short-reply",
+        "stale-values",
+        "session-limit",
+        "token-expiry",
+    ):
         assert kind in out
-    for option in ("--duration", "--scope", "--probability", "--code", "--start", "--count", "--delay", "--max-sessions"):
+    for option in (
+        "--duration",
+        "--scope",
+        "--probability",
+        "--code",
+        "--start",
+        "--count",
+        "--delay",
+        "--max-sessions",
+    ):
         assert option in out
 
 
@@ -144,7 +195,9 @@ def test_bad_flags_exit_2_and_name_the_flag(args, message):
 
 def test_a_config_file_error_names_the_key(tmp_path):
     config = tmp_path / "plant.yaml"
-    config.write_text("inverters:\n  - model: SH10RT\n    unit_id: 1\n  - model: SG10RT\n    unit_id: 1\n    colour: red\n")
+    config.write_text(
+        "inverters:\n  - model: SH10RT\n    unit_id: 1\n  - model: SG10RT\n    unit_id: 1\n    colour: red\n"
+    )
     result = run("serve", "--config", str(config))
     assert result.returncode == 2
     assert "inverters.1.colour: Extra inputs are not permitted" in result.stderr
@@ -181,7 +234,12 @@ def test_a_port_in_use_is_a_clear_error(tmp_path):
         holder.listen()
         port = holder.getsockname()[1]
         result = subprocess.run(
-            [*serve_command("--modbus-port", str(port))], capture_output=True, text=True, timeout=30, check=False, cwd=tmp_path
+            [*serve_command("--modbus-port", str(port))],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+            cwd=tmp_path,
         )
     assert result.returncode == 1
     assert f"--modbus-port: port {port} is already in use" in result.stderr
@@ -207,7 +265,9 @@ def test_ctl_rejects_a_bad_value_with_the_servers_reason(tmp_path):
 
 
 def test_the_time_scale_speeds_up_the_inverter_clock(tmp_path):
-    sim = launch(serve_command("--time-scale", "3600", "--start-time", "2026-06-21T06:00:00"), tmp_path)
+    sim = launch(
+        serve_command("--time-scale", "3600", "--start-time", "2026-06-21T06:00:00"), tmp_path
+    )
 
     def clock() -> tuple[float, datetime, float]:
         before = time.monotonic()
@@ -227,7 +287,7 @@ def test_the_time_scale_speeds_up_the_inverter_clock(tmp_path):
 
 
 def test_the_package_data_is_present_where_installed():
-    import sungrow_sim  # noqa: PLC0415
+    import sungrow_sim
 
     data = Path(sungrow_sim.__file__).parent / "data"
     assert (data / "models.json").is_file() and (data / "registers.json").is_file()

@@ -8,14 +8,16 @@ from unittest import mock
 import aiohttp
 import pytest
 from aiohttp.test_utils import make_mocked_request
-
 from sungrow_sim.control import ControlApi
 
 
 async def call(service, method: str, path: str, token: str | None = None, **kwargs):
     url = f"http://127.0.0.1:{service.ports['control_port']}{path}"
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with aiohttp.ClientSession() as session, session.request(method, url, headers=headers, **kwargs) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, url, headers=headers, **kwargs) as response,
+    ):
         return response.status, await response.json()
 
 
@@ -51,7 +53,7 @@ async def test_overrides_show_in_the_next_read_without_waiting_for_a_tick(hybrid
 
 
 async def test_auto_returns_to_the_plant_model(hybrid):
-    service, client = hybrid
+    service, _client = hybrid
     await call(service, "POST", "/v1/power", json={"watts": 100})
     await call(service, "POST", "/v1/power", json={"watts": None})
     status, body = await call(service, "GET", "/v1/state?unit_id=1")
@@ -64,16 +66,52 @@ async def test_auto_returns_to_the_plant_model(hybrid):
     [
         ("POST", "/v1/power", b"{not json", 400, "body is not valid JSON"),
         ("POST", "/v1/power", b"[1, 2]", 400, "body must be a JSON object"),
-        ("POST", "/v1/power", b'{"watts": -5}', 422, "watts: Input should be greater than or equal to 0"),
+        (
+            "POST",
+            "/v1/power",
+            b'{"watts": -5}',
+            422,
+            "watts: Input should be greater than or equal to 0",
+        ),
         ("POST", "/v1/power", b'{"watts": 50000}', 422, "watts: 50000 is outside 0..10000"),
         ("POST", "/v1/power", b'{"wats": 5}', 422, "wats: Extra inputs are not permitted"),
-        ("POST", "/v1/state", b'{"state": "dance"}', 422, "state: Input should be 'run', 'stop' or 'standby'"),
-        ("POST", "/v1/battery", b'{"soc_pct": 101}', 422, "soc_pct: Input should be less than or equal to 100"),
+        (
+            "POST",
+            "/v1/state",
+            b'{"state": "dance"}',
+            422,
+            "state: Input should be 'run', 'stop' or 'standby'",
+        ),
+        (
+            "POST",
+            "/v1/battery",
+            b'{"soc_pct": 101}',
+            422,
+            "soc_pct: Input should be less than or equal to 100",
+        ),
         ("POST", "/v1/battery", b'{"power_w": 99999}', 422, "power: 99999 is outside -5000..5000"),
-        ("POST", "/v1/clock", b'{"time": "yesterday"}', 422, "time: Input should be a valid datetime"),
+        (
+            "POST",
+            "/v1/clock",
+            b'{"time": "yesterday"}',
+            422,
+            "time: Input should be a valid datetime",
+        ),
         ("POST", "/v1/faults", b'{"kind": "meteor"}', 422, "kind: Input should be"),
-        ("POST", "/v1/faults", b'{"kind": "exception", "code": 999}', 422, "code: a Modbus exception code is 1..255"),
-        ("POST", "/v1/faults", b'{"kind": "slow-reply", "probability": 2}', 422, "probability: Input should be less than or equal to 1"),
+        (
+            "POST",
+            "/v1/faults",
+            b'{"kind": "exception", "code": 999}',
+            422,
+            "code: a Modbus exception code is 1..255",
+        ),
+        (
+            "POST",
+            "/v1/faults",
+            b'{"kind": "slow-reply", "probability": 2}',
+            422,
+            "probability: Input should be less than or equal to 1",
+        ),
         ("POST", "/v1/faults", b'{"kind": "exception", "count": 5}', 422, "count: needs start"),
         ("DELETE", "/v1/faults?kind=meteor", None, 400, "kind: unknown fault kind 'meteor'"),
         ("GET", "/v1/state?unit_id=7", None, 422, "unit_id: no inverter 7 (have 1)"),
@@ -81,7 +119,9 @@ async def test_auto_returns_to_the_plant_model(hybrid):
         ("GET", "/v1/nothing", None, 404, "Not Found"),
     ],
 )
-async def test_bad_requests_get_a_4xx_that_says_what_is_wrong(hybrid, method, path, payload, status, message):
+async def test_bad_requests_get_a_4xx_that_says_what_is_wrong(
+    hybrid, method, path, payload, status, message
+):
     service, _ = hybrid
     got, body = await call(service, method, path, data=payload)
     assert got == status
@@ -117,15 +157,20 @@ async def test_a_token_is_required_when_configured(start_service):
     assert status == 200 and body["inverters"][0]["model"] == "SG10RT"
 
 
-@pytest.mark.parametrize(("peer", "allowed"), [("127.0.0.1", True), ("::1", True), ("10.1.2.3", False), ("192.0.2.7", False)])
+@pytest.mark.parametrize(
+    ("peer", "allowed"),
+    [("127.0.0.1", True), ("::1", True), ("10.1.2.3", False), ("192.0.2.7", False)],
+)
 async def test_only_loopback_peers_are_served_without_a_token(start_service, peer, allowed):
     """No second host here, so the peer address is set on the request the middleware sees."""
     service = await start_service()
     api = ControlApi(service.sim)
     transport = mock.Mock()
-    transport.get_extra_info.side_effect = lambda name, default=None: (peer, 5555) if name == "peername" else default
+    transport.get_extra_info.side_effect = lambda name, default=None: (
+        (peer, 5555) if name == "peername" else default
+    )
     request = make_mocked_request("GET", "/v1/health", transport=transport, app=api.app)
-    response = await api._guard(request, api.health)  # noqa: SLF001
+    response = await api._guard(request, api.health)
     assert response.status == (200 if allowed else 403)
 
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from sungrow_sim.encoding import decode, decode_ascii, encode, encode_ascii, to_raw
 from sungrow_sim.modbus import framing
 
-LIMITS = {"U16": (0, 0xFFFF), "S16": (-0x8000, 0x7FFF), "U32": (0, 0xFFFFFFFF), "S32": (-0x80000000, 0x7FFFFFFF)}
+LIMITS = {
+    "U16": (0, 0xFFFF),
+    "S16": (-0x8000, 0x7FFF),
+    "U32": (0, 0xFFFFFFFF),
+    "S32": (-0x80000000, 0x7FFFFFFF),
+}
 
 
 @pytest.mark.parametrize("datatype", list(LIMITS))
@@ -38,7 +42,9 @@ def test_scaled_values_round_to_the_register_resolution():
     assert to_raw(49.99, 0.01) == 4999
 
 
-@given(st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=20))
+@given(
+    st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=20)
+)
 def test_ascii_serials_round_trip(serial):
     words = encode_ascii(serial)
     assert len(words) == 10

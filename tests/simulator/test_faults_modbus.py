@@ -8,8 +8,7 @@ import time
 
 import pytest
 from pymodbus.client import AsyncModbusTcpClient
-
-from sungrow_sim.faults import FaultSpec
+from sungrow_sim.faults import FaultKind, FaultSpec
 from sungrow_sim.modbus import framing
 
 READ_5031 = struct.pack(">HHHBBHH", 1, 0, 6, 1, 4, 5030, 2)  # total active power (U32)
@@ -45,7 +44,7 @@ async def sg10rt(start_service, modbus_client):
     return service, client
 
 
-def inject(service, kind: str, **options) -> None:
+def inject(service, kind: FaultKind, **options) -> None:
     service.sim.inject(FaultSpec(kind=kind, **options))
 
 
@@ -106,7 +105,10 @@ async def test_an_exception_fault_fails_only_its_range_with_the_chosen_code(sg10
 async def test_exception_probability_is_seeded_and_partial(sg10rt):
     service, client = sg10rt
     inject(service, "exception", probability=0.5)
-    results = [(await client.read_input_registers(4999, count=1, device_id=1)).isError() for _ in range(60)]
+    results = [
+        (await client.read_input_registers(4999, count=1, device_id=1)).isError()
+        for _ in range(60)
+    ]
     assert 10 < sum(results) < 50
 
 
@@ -195,7 +197,9 @@ async def test_scope_limits_a_fault_to_its_protocol(sg10rt):
     inject(service, "no-reply", scope="sungrow")
     assert await power(client) == 4000  # plain Modbus is not affected
     cipher = framing.SungrowCipher(_public_key(service))
-    reply = await exchange(service.ports["modbus_port"], cipher.encrypt_frame(READ_5031), timeout=0.5)
+    reply = await exchange(
+        service.ports["modbus_port"], cipher.encrypt_frame(READ_5031), timeout=0.5
+    )
     assert reply == b""
 
 
@@ -211,8 +215,12 @@ async def test_encrypted_reads_round_trip_and_a_125_register_read_gets_exception
     assert len(key_reply) == 25 and key_reply[9:] == _public_key(service)
     cipher = framing.SungrowCipher(key_reply[9:])
     request = struct.pack(">HHHBBHH", 9, 0, 6, 1, 4, 12999, 123)
-    used, adu = cipher.decrypt_frame(await exchange(port, cipher.encrypt_frame(request), timeout=0.3))
+    _used, adu = cipher.decrypt_frame(
+        await exchange(port, cipher.encrypt_frame(request), timeout=0.3)
+    )
     assert adu is not None and adu[7:9] == bytes([4, 246]) and len(adu) == 9 + 246
     too_long = struct.pack(">HHHBBHH", 9, 0, 6, 1, 4, 12999, 125)
-    _, adu = cipher.decrypt_frame(await exchange(port, cipher.encrypt_frame(too_long), timeout=0.3))
+    _, adu = cipher.decrypt_frame(
+        await exchange(port, cipher.encrypt_frame(too_long), timeout=0.3)
+    )
     assert adu == bytes.fromhex("6868 0000 0003 01 84 03")

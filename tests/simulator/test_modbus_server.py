@@ -7,10 +7,9 @@ import struct
 
 import pytest
 from pymodbus.client import AsyncModbusTcpClient
-from support.sungather import ranges
-
 from sungrow_sim.catalogue import catalogue
 from sungrow_sim.encoding import decode_ascii
+from support.sungather import ranges
 
 MODELS = list(catalogue().models)
 
@@ -42,9 +41,13 @@ async def test_model_code_and_serial_are_served(start_service, modbus_client):
     assert decode_ascii(serial.registers) == "SIMTEST0001"
 
 
-async def test_every_model_serves_every_level_2_range_sungather_reads_in_full(start_service, modbus_client):
+async def test_every_model_serves_every_level_2_range_sungather_reads_in_full(
+    start_service, modbus_client
+):
     """One server with all 92 models at unit ids 1..92, read exactly as SunGather would."""
-    inverters = [{"model": m, "serial": f"SIM{n:07d}", "unit_id": n} for n, m in enumerate(MODELS, 1)]
+    inverters = [
+        {"model": m, "serial": f"SIM{n:07d}", "unit_id": n} for n, m in enumerate(MODELS, 1)
+    ]
     service = await start_service(inverters=inverters)
     client = await modbus_client(service.ports["modbus_port"])
     failures = []
@@ -58,9 +61,11 @@ async def test_every_model_serves_every_level_2_range_sungather_reads_in_full(st
     assert failures == []
 
 
-HYBRID_LEVEL_1 = [("input", 5000, 38), ("input", 5100, 100)] + [
-    ("input", start, 100) for start in range(6099, 6700, 100)
-] + [("input", 12999, 125), ("holding", 4999, 10)]
+HYBRID_LEVEL_1 = (
+    [("input", 5000, 38), ("input", 5100, 100)]
+    + [("input", start, 100) for start in range(6099, 6700, 100)]
+    + [("input", 12999, 125), ("holding", 4999, 10)]
+)
 
 
 @pytest.mark.parametrize(
@@ -109,7 +114,9 @@ async def test_an_unknown_unit_answers_exception_11_and_bad_functions_exception_
     assert reply[7:] == bytes([0x81, 1])
 
 
-async def test_garbage_closes_the_connection_and_the_server_keeps_serving(start_service, modbus_client):
+async def test_garbage_closes_the_connection_and_the_server_keeps_serving(
+    start_service, modbus_client
+):
     service = await start_service()
     port = service.ports["modbus_port"]
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -129,7 +136,11 @@ async def test_several_inverters_answer_at_their_unit_ids(start_service, modbus_
         ]
     )
     client = await modbus_client(service.ports["modbus_port"])
-    for unit, code, serial in ((1, 0x2433, "SIMA000001"), (2, 0x0D0F, "SIMB000002"), (3, 0x0126, "SIMC000003")):
+    for unit, code, serial in (
+        (1, 0x2433, "SIMA000001"),
+        (2, 0x0D0F, "SIMB000002"),
+        (3, 0x0126, "SIMC000003"),
+    ):
         assert (await read(client, "input", 4999, 1, unit)).registers == [code]
         assert decode_ascii((await read(client, "input", 4989, 10, unit)).registers) == serial
 
@@ -154,7 +165,9 @@ async def test_writing_the_clock_registers_sets_the_clock(start_service, modbus_
     assert clock.registers[:5] == [2030, 1, 2, 3, 4]
 
 
-async def test_writing_stop_to_the_start_stop_register_stops_the_inverter(start_service, modbus_client):
+async def test_writing_stop_to_the_start_stop_register_stops_the_inverter(
+    start_service, modbus_client
+):
     service = await start_service()
     client = await modbus_client(service.ports["modbus_port"])
     await client.write_register(5005, 0xCE, device_id=1)

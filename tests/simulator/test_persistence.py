@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import time
-
-from support.simproc import launch, serve_command
+from datetime import UTC, datetime
 
 from sungrow_sim.persistence import STATE_FILE, SavedState, StateStore
+from support.simproc import launch, serve_command
 
 
 def total_kwh(sim) -> float:
@@ -56,13 +56,19 @@ def test_a_clean_stop_saves_state_and_a_fault_is_saved_as_soon_as_it_is_injected
 
 def test_a_different_inverter_at_the_same_unit_id_starts_with_fresh_counters(tmp_path):
     state = tmp_path / "state"
-    first = launch(serve_command("--state-dir", str(state), "--model", "SH10RT", "--seed", "1"), tmp_path)
+    first = launch(
+        serve_command("--state-dir", str(state), "--model", "SH10RT", "--seed", "1"), tmp_path
+    )
     first.ctl("set-battery", "--soc", "91")
     first.stop()
-    again = launch(serve_command("--state-dir", str(state), "--model", "SH10RT", "--seed", "1"), tmp_path)
+    again = launch(
+        serve_command("--state-dir", str(state), "--model", "SH10RT", "--seed", "1"), tmp_path
+    )
     assert again.inverter()["readings"]["battery_soc_pct"] == 91.0
     again.stop()
-    other = launch(serve_command("--state-dir", str(state), "--model", "SH5.0RS", "--seed", "1"), tmp_path)
+    other = launch(
+        serve_command("--state-dir", str(state), "--model", "SH5.0RS", "--seed", "1"), tmp_path
+    )
     assert other.inverter()["readings"]["battery_soc_pct"] != 91.0
     other.stop()
 
@@ -83,8 +89,11 @@ def test_a_corrupt_state_file_is_kept_aside_and_the_simulator_starts(tmp_path):
 
 def test_saving_replaces_the_file_atomically(tmp_path):
     store = StateStore(tmp_path)
-    state = SavedState(saved_at=1.0, clock="2026-01-01T00:00:00Z", inverters={}, faults=[])
+    state = SavedState(
+        saved_at=1.0, clock=datetime(2026, 1, 1, tzinfo=UTC), inverters={}, faults=[]
+    )
     store.save(state)
     store.save(state.model_copy(update={"saved_at": 2.0}))
-    assert store.load().saved_at == 2.0
+    loaded = store.load()
+    assert loaded is not None and loaded.saved_at == 2.0
     assert [p.name for p in tmp_path.iterdir()] == [STATE_FILE]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 from functools import cache
 
 import pytest
-
 from sungrow_sim.app import build
 from sungrow_sim.catalogue import RegisterSpec, catalogue
 from sungrow_sim.config import InverterConfig, ServeConfig
@@ -31,7 +31,7 @@ def simulator(model: str, wall: FakeWall, array_kwp: float | None = None, **sett
     inverter = InverterConfig(model=model, array_kwp=array_kwp)
     config = ServeConfig(inverters=[inverter], start_time=start, time_scale=3600.0, **settings)
     sim = build(config)
-    sim.clock._monotonic = wall  # noqa: SLF001 - drive time from the test
+    sim.clock._monotonic = wall
     sim.set_clock(start)
     return sim
 
@@ -61,16 +61,21 @@ def run_day(sim: Simulator, wall: FakeWall, power_register: str, on_step=None) -
     return integrated
 
 
-@pytest.mark.parametrize(("model", "power_register"), [("SG10RT", "total_active_power"), ("SG5K-D", "total_active_power")])
+@pytest.mark.parametrize(
+    ("model", "power_register"),
+    [("SG10RT", "total_active_power"), ("SG5K-D", "total_active_power")],
+)
 def test_string_daily_yield_equals_integrated_ac_power(model, power_register):
     wall = FakeWall()
     sim = simulator(model, wall, cloudiness=0.3)
     totals: list[float] = []
-    integrated = run_day(sim, wall, power_register, lambda s: totals.append(register(s, "total_power_yields")))
+    integrated = run_day(
+        sim, wall, power_register, lambda s: totals.append(register(s, "total_power_yields"))
+    )
     daily = register(sim, "daily_power_yields")
     assert integrated > 10, "a June day in Munich must produce energy"
     assert daily == pytest.approx(integrated, rel=0.01)
-    assert all(b >= a for a, b in zip(totals, totals[1:], strict=False))
+    assert all(b >= a for a, b in itertools.pairwise(totals))
     assert totals[-1] > totals[0]
 
 
@@ -103,7 +108,12 @@ def test_the_same_seed_gives_the_same_day_and_another_seed_another():
         wall = FakeWall()
         sim = simulator("SG10RT", wall, seed=seed, cloudiness=0.5)
         out: list[float] = []
-        run_day(sim, wall, "total_active_power", lambda s: out.append(register(s, "total_active_power")))
+        run_day(
+            sim,
+            wall,
+            "total_active_power",
+            lambda s: out.append(register(s, "total_active_power")),
+        )
         return out
 
     assert day(7) == day(7)
@@ -131,7 +141,11 @@ def test_dc_side_and_phase_currents_are_consistent_with_ac_power():
     assert register(sim, "total_active_power") == 3000
     dc = register(sim, "total_dc_power")
     assert 3000 < dc < 3200  # inverter efficiency ~97 %
-    mppt = sum(register(sim, f"mppt_{n}_voltage") * register(sim, f"mppt_{n}_current") for n in (1, 2))
+    mppt = sum(
+        register(sim, f"mppt_{n}_voltage") * register(sim, f"mppt_{n}_current") for n in (1, 2)
+    )
     assert mppt == pytest.approx(dc, rel=0.03)
-    phases = sum(register(sim, f"phase_{p}_voltage") * register(sim, f"phase_{p}_current") for p in "abc")
+    phases = sum(
+        register(sim, f"phase_{p}_voltage") * register(sim, f"phase_{p}_current") for p in "abc"
+    )
     assert phases == pytest.approx(3000, rel=0.03)

@@ -54,12 +54,18 @@ def build(config: ServeConfig, store: StateStore | None = None) -> Simulator:
             "cloudiness": config.cloudiness,
         }
         inverter = sim.add_inverter(inv.unit_id, inv.model, inv.serial, plant, counters)
-        if saved and inv.unit_id in saved.inverters and saved.inverters[inv.unit_id].model == inv.model:
+        if (
+            saved
+            and inv.unit_id in saved.inverters
+            and saved.inverters[inv.unit_id].model == inv.model
+        ):
             for key, value in saved.inverters[inv.unit_id].overrides.items():
                 setattr(inverter.overrides, key, value)
     if saved:
         faults.restore(saved.faults)
-        log.info("restored state from %s (%d faults active)", store and store.path, len(faults.active()))
+        log.info(
+            "restored state from %s (%d faults active)", store and store.path, len(faults.active())
+        )
     sim.refresh()
     return sim
 
@@ -98,12 +104,19 @@ class Service:
                 public_key=public_key_for(f"{cfg.seed}:{serial}"),
             )
             modbus = ModbusServer(self.sim, options)
-            self.ports["modbus_port"] = await self._bind("modbus-port", modbus.start, cfg.bind, cfg.modbus_port)
+            self.ports["modbus_port"] = await self._bind(
+                "modbus-port", modbus.start, cfg.bind, cfg.modbus_port
+            )
             self._closers.append(modbus.stop)
         if "http" in protocols:
             await self._start_winet()
         api = ControlApi(self.sim, cfg.control_token)
-        runner, port = await self._bind("control-port", lambda h, p: start_control(api, h, p), cfg.control_bind, cfg.control_port)
+        runner, port = await self._bind(
+            "control-port",
+            lambda h, p: start_control(api, h, p),
+            cfg.control_bind,
+            cfg.control_port,
+        )
         self.ports["control_port"] = port
         self._closers.append(runner.cleanup)
         self.sim.protocols = self._protocol_view()
@@ -134,7 +147,7 @@ class Service:
         self.winet = handle
         self._closers.append(handle.close)
 
-    async def _bind(self, flag: str, start: Any, host: str, port: int) -> int:
+    async def _bind(self, flag: str, start: Any, host: str, port: int) -> Any:
         try:
             return await start(host, port)
         except OSError as err:
@@ -146,7 +159,10 @@ class Service:
             if name in ("modbus", "sungrow"):
                 view[name] = {"port": self.ports["modbus_port"]}
             elif name == "http":
-                view[name] = {"ws_port": self.ports["ws_port"], "http_port": self.ports.get("http_port", 0)}
+                view[name] = {
+                    "ws_port": self.ports["ws_port"],
+                    "http_port": self.ports.get("http_port", 0),
+                }
         view["control"] = {"port": self.ports["control_port"]}
         return view
 
@@ -156,12 +172,22 @@ class Service:
             info = inv.info
             log.info(
                 "simulating %s (device code 0x%04X, %s, %d W) serial %s at unit id %d",
-                info.model, info.device_code, info.family, info.nominal_power_w, info.serial, info.unit_id,
+                info.model,
+                info.device_code,
+                info.family,
+                info.nominal_power_w,
+                info.serial,
+                info.unit_id,
             )
         for name, port in self.ports.items():
             host = cfg.control_bind if name == "control_port" else cfg.bind
             log.info("listening: %s on %s:%d", name.removesuffix("_port"), host, port)
-        log.info("clock %s, time scale %g, protocols %s", self.sim.clock.local().isoformat(timespec="seconds"), cfg.time_scale, ",".join(cfg.protocols))
+        log.info(
+            "clock %s, time scale %g, protocols %s",
+            self.sim.clock.local().isoformat(timespec="seconds"),
+            cfg.time_scale,
+            ",".join(cfg.protocols),
+        )
         if cfg.ready_file:
             tmp = cfg.ready_file.with_name(cfg.ready_file.name + ".tmp")
             tmp.write_text(json.dumps(self.ports))

@@ -25,9 +25,26 @@ which. Control the running simulator with `sungrow-sim ctl` (see its --help).
 # CLI flag -> config key, for the flags that set one inverter.
 INVERTER_FLAGS = ("model", "serial", "unit_id", "array_kwp", "battery_kwh")
 SERVER_FLAGS = (
-    "bind", "protocols", "modbus_port", "ws_port", "http_port", "control_bind", "control_port",
-    "control_token", "state_dir", "flush_interval_s", "seed", "time_scale", "start_time",
-    "timezone", "latitude", "longitude", "cloudiness", "tick_s", "log_level", "ready_file",
+    "bind",
+    "protocols",
+    "modbus_port",
+    "ws_port",
+    "http_port",
+    "control_bind",
+    "control_port",
+    "control_token",
+    "state_dir",
+    "flush_interval_s",
+    "seed",
+    "time_scale",
+    "start_time",
+    "timezone",
+    "latitude",
+    "longitude",
+    "cloudiness",
+    "tick_s",
+    "log_level",
+    "ready_file",
 )
 
 
@@ -40,42 +57,77 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         argument_default=argparse.SUPPRESS,
     )
-    p.add_argument("--config", type=Path, help="YAML file with any of the settings below, and more (inverters: [...], winet: {...})")
+    p.add_argument(
+        "--config",
+        type=Path,
+        help="YAML file with any of the settings below, and more (inverters: [...], winet: {...})",
+    )
     g = p.add_argument_group("inverter")
-    g.add_argument("--model", help="model name, e.g. SG10RT, SH10RT (default SG10RT; `sungrow-sim models` lists all)")
+    g.add_argument(
+        "--model",
+        help="model name, e.g. SG10RT, SH10RT (default SG10RT; `sungrow-sim models` lists all)",
+    )
     g.add_argument("--serial", help="serial number, ASCII (default SIM0000001)")
     g.add_argument("--unit-id", type=int, help="Modbus unit id (default 1)")
-    g.add_argument("--array-kwp", type=float, help="PV array size in kWp (default 1.2 x nominal power)")
+    g.add_argument(
+        "--array-kwp", type=float, help="PV array size in kWp (default 1.2 x nominal power)"
+    )
     g.add_argument("--battery-kwh", type=float, help="battery capacity, hybrids only (default 10)")
     g = p.add_argument_group("network")
     g.add_argument("--bind", help="address for the protocol ports (default 127.0.0.1)")
     g.add_argument("--protocols", help="comma list of modbus,sungrow,http (default: all three)")
-    g.add_argument("--modbus-port", type=int, help="Modbus TCP port, plain and encrypted (default 5020)")
+    g.add_argument(
+        "--modbus-port", type=int, help="Modbus TCP port, plain and encrypted (default 5020)"
+    )
     g.add_argument("--ws-port", type=int, help="WiNet-S WebSocket port (default 8082)")
-    g.add_argument("--http-port", type=int, help="WiNet-S HTTP port (default 80; skipped with a warning if it needs privileges)")
+    g.add_argument(
+        "--http-port",
+        type=int,
+        help="WiNet-S HTTP port (default 80; skipped with a warning if it needs privileges)",
+    )
     g.add_argument("--control-bind", help="address of the control API (default 127.0.0.1)")
     g.add_argument("--control-port", type=int, help="control API port (default 8090)")
-    g.add_argument("--control-token", help="require this bearer token on the control API (then non-loopback peers are allowed)")
+    g.add_argument(
+        "--control-token",
+        help="require this bearer token on the control API (then non-loopback peers are allowed)",
+    )
     g = p.add_argument_group("plant and time")
-    g.add_argument("--seed", type=int, help="seed for clouds, load ripple and initial totals (default 0)")
-    g.add_argument("--time-scale", type=float, help="simulated seconds per real second (default 1)")
-    g.add_argument("--start-time", help="simulated start, ISO 8601 (default: now, or where saved state left off)")
+    g.add_argument(
+        "--seed", type=int, help="seed for clouds, load ripple and initial totals (default 0)"
+    )
+    g.add_argument(
+        "--time-scale", type=float, help="simulated seconds per real second (default 1)"
+    )
+    g.add_argument(
+        "--start-time",
+        help="simulated start, ISO 8601 (default: now, or where saved state left off)",
+    )
     g.add_argument("--timezone", help="IANA time zone of the inverter clock (default UTC)")
     g.add_argument("--latitude", type=float, help="site latitude (default 48.14)")
     g.add_argument("--longitude", type=float, help="site longitude (default 11.58)")
     g.add_argument("--cloudiness", type=float, help="0 clear sky .. 1 heavy cloud (default 0.2)")
     g.add_argument("--tick-s", type=float, help="real seconds between plant updates (default 1)")
     g = p.add_argument_group("operation")
-    g.add_argument("--state-dir", type=Path, help="save counters, overrides and faults here and restore them at start")
-    g.add_argument("--flush-interval-s", type=float, help="seconds between state saves (default 5)")
-    g.add_argument("--ready-file", type=Path, help="write the bound ports as JSON here once listening")
-    g.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="default info")
+    g.add_argument(
+        "--state-dir",
+        type=Path,
+        help="save counters, overrides and faults here and restore them at start",
+    )
+    g.add_argument(
+        "--flush-interval-s", type=float, help="seconds between state saves (default 5)"
+    )
+    g.add_argument(
+        "--ready-file", type=Path, help="write the bound ports as JSON here once listening"
+    )
+    g.add_argument(
+        "--log-level", choices=["debug", "info", "warning", "error"], help="default info"
+    )
 
 
 def run_serve(args: argparse.Namespace) -> int:
     """Validate the configuration and serve until interrupted."""
-    from sungrow_sim import config as cfg  # noqa: PLC0415 - keep `--help` fast
-    from sungrow_sim.app import StartupError, serve  # noqa: PLC0415
+    from sungrow_sim import config as cfg
+    from sungrow_sim.app import StartupError, serve
 
     given = vars(args)
     server = {k: given[k] for k in SERVER_FLAGS if k in given}
@@ -102,7 +154,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `sungrow-sim` command."""
-    from sungrow_sim.ctl import add_ctl_parser  # noqa: PLC0415
+    from sungrow_sim.ctl import add_ctl_parser
 
     parser = argparse.ArgumentParser(
         prog="sungrow-sim",
@@ -123,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _list_models(family: str | None) -> int:
-    from sungrow_sim.catalogue import catalogue  # noqa: PLC0415
+    from sungrow_sim.catalogue import catalogue
 
     for spec in catalogue().models.values():
         if family in (None, spec.family):

@@ -8,7 +8,14 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from sungrow_sim.catalogue import catalogue
 from sungrow_sim.winet_sessions import WinetOptions
@@ -76,7 +83,9 @@ class ServeConfig(BaseModel):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     ready_file: Path | None = None
     winet: WinetOptions = Field(default_factory=WinetOptions)
-    inverters: list[InverterConfig] = Field(default_factory=lambda: [InverterConfig()], min_length=1)
+    inverters: list[InverterConfig] = Field(
+        default_factory=lambda: [InverterConfig()], min_length=1
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -84,7 +93,9 @@ class ServeConfig(BaseModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/Berlin)") from None
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name like Europe/Berlin)"
+            ) from None
         return value
 
     @field_validator("protocols", mode="before")
@@ -125,7 +136,9 @@ def describe(error: ValidationError, flags: bool = False) -> str:
     return "\n".join(lines)
 
 
-def load(path: Path | None, overrides: dict[str, object], inverter: dict[str, object]) -> ServeConfig:
+def load(
+    path: Path | None, overrides: dict[str, object], inverter: dict[str, object]
+) -> ServeConfig:
     """Merge a YAML file with CLI flags (flags win) and validate."""
     data: dict[str, object] = {}
     if path is not None:

@@ -200,6 +200,6 @@ async def start_control(api: ControlApi, host: str, port: int) -> tuple[web.AppR
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
     await site.start()
-    server = site._server  # noqa: SLF001 - aiohttp exposes no public accessor for the port
+    server = site._server
     assert server is not None
     return runner, server.sockets[0].getsockname()[1]  # type: ignore[union-attr]

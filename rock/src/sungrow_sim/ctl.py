@@ -9,6 +9,8 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sungrow_sim.faults import DESCRIPTIONS
@@ -49,10 +51,20 @@ def add_ctl_parser(sub: argparse._SubParsersAction) -> None:
         epilog=CTL_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    ctl.add_argument("--url", default=os.environ.get("SUNGROW_SIM_URL", DEFAULT_URL), help=f"control API (default $SUNGROW_SIM_URL or {DEFAULT_URL})")
-    ctl.add_argument("--token", default=os.environ.get("SUNGROW_SIM_TOKEN"), help="bearer token (default $SUNGROW_SIM_TOKEN)")
+    ctl.add_argument(
+        "--url",
+        default=os.environ.get("SUNGROW_SIM_URL", DEFAULT_URL),
+        help=f"control API (default $SUNGROW_SIM_URL or {DEFAULT_URL})",
+    )
+    ctl.add_argument(
+        "--token",
+        default=os.environ.get("SUNGROW_SIM_TOKEN"),
+        help="bearer token (default $SUNGROW_SIM_TOKEN)",
+    )
     ctl.add_argument("--unit-id", type=int, help="which inverter (default: the first)")
-    ctl.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the API (default 10)")
+    ctl.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds to wait for the API (default 10)"
+    )
     cmds = ctl.add_subparsers(dest="ctl_command", metavar="COMMAND", required=True)
 
     def command(name: str, help_text: str, **kwargs: Any) -> argparse.ArgumentParser:
@@ -67,7 +79,12 @@ def add_ctl_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("state", choices=["run", "stop", "standby"])
     p = command("set-battery", "hybrids: set state of charge and/or battery power")
     p.add_argument("--soc", type=float, help="state of charge, percent")
-    p.add_argument("--power", type=_number_or_auto, default=argparse.SUPPRESS, help="watts (> 0 charging, < 0 discharging) or 'auto'")
+    p.add_argument(
+        "--power",
+        type=_number_or_auto,
+        default=argparse.SUPPRESS,
+        help="watts (> 0 charging, < 0 discharging) or 'auto'",
+    )
     p = command("set-load", "override house load")
     p.add_argument("watts", type=_number_or_auto, help="watts, or 'auto' for the house profile")
     p = command("set-clock", "set the inverter clock")
@@ -79,9 +96,17 @@ def add_ctl_parser(sub: argparse._SubParsersAction) -> None:
         epilog=f"fault kinds:\n{kinds}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("kind", choices=list(DESCRIPTIONS), metavar="KIND", help="one of the kinds below")
-    p.add_argument("--duration", type=float, help="seconds until it clears by itself (default: until cleared)")
-    p.add_argument("--scope", choices=["modbus", "sungrow", "http", "all"], help="protocol it affects (default all)")
+    p.add_argument(
+        "kind", choices=list(DESCRIPTIONS), metavar="KIND", help="one of the kinds below"
+    )
+    p.add_argument(
+        "--duration", type=float, help="seconds until it clears by itself (default: until cleared)"
+    )
+    p.add_argument(
+        "--scope",
+        choices=["modbus", "sungrow", "http", "all"],
+        help="protocol it affects (default all)",
+    )
     p.add_argument("--probability", type=float, help="chance per request, 0..1 (default 1)")
     p.add_argument("--code", type=int, help="inverter fault code, or Modbus exception code")
     p.add_argument("--start", type=int, help="first documented register address it affects")
@@ -93,46 +118,71 @@ def add_ctl_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("kind", nargs="?", choices=list(DESCRIPTIONS), metavar="KIND")
 
 
+def _battery_body(args: argparse.Namespace) -> dict[str, Any]:
+    body: dict[str, Any] = {"soc_pct": args.soc}
+    if hasattr(args, "power"):
+        body.update(power_w=args.power, auto=args.power is None)
+    return body
+
+
+def _clock_body(args: argparse.Namespace) -> dict[str, Any]:
+    return {"time": datetime.now().isoformat() if args.time == "now" else args.time}
+
+
+def _fault_body(args: argparse.Namespace) -> dict[str, Any]:
+    renamed = {"duration": "duration_s", "delay": "delay_s"}
+    body: dict[str, Any] = {"kind": args.kind}
+    for opt in (
+        "duration",
+        "scope",
+        "probability",
+        "code",
+        "start",
+        "count",
+        "delay",
+        "max_sessions",
+    ):
+        if (value := getattr(args, opt)) is not None:
+            body[renamed.get(opt, opt)] = value
+    if args.unit_id is not None:
+        body["unit_id"] = args.unit_id
+    return body
+
+
+# command -> (method, path, body builder or None, whether ?unit_id= applies)
+ROUTES: dict[str, tuple[str, str, Callable[[argparse.Namespace], Any] | None, bool]] = {
+    "state": ("GET", "/v1/state", None, True),
+    "set-power": ("POST", "/v1/power", lambda a: {"watts": a.watts}, True),
+    "set-state": ("POST", "/v1/state", lambda a: {"state": a.state}, True),
+    "set-load": ("POST", "/v1/load", lambda a: {"watts": a.watts}, True),
+    "set-battery": ("POST", "/v1/battery", _battery_body, True),
+    "set-clock": ("POST", "/v1/clock", _clock_body, True),
+    "inject-fault": ("POST", "/v1/faults", _fault_body, False),
+    "faults": ("GET", "/v1/faults", None, False),
+    "clear-faults": ("DELETE", "/v1/faults", None, False),
+}
+
+
 def request(args: argparse.Namespace) -> tuple[str, str, dict[str, Any] | None, dict[str, str]]:
     """(method, path, body, query) for a parsed ctl command."""
-    cmd, query = args.ctl_command, {}
-    if args.unit_id is not None:
+    method, path, build_body, per_unit = ROUTES[args.ctl_command]
+    query: dict[str, str] = {}
+    if per_unit and args.unit_id is not None:
         query["unit_id"] = str(args.unit_id)
-    if cmd == "state":
-        return "GET", "/v1/state", None, query
-    if cmd == "set-power":
-        return "POST", "/v1/power", {"watts": args.watts}, query
-    if cmd == "set-state":
-        return "POST", "/v1/state", {"state": args.state}, query
-    if cmd == "set-load":
-        return "POST", "/v1/load", {"watts": args.watts}, query
-    if cmd == "set-battery":
-        body: dict[str, Any] = {"soc_pct": args.soc}
-        if hasattr(args, "power"):
-            body.update(power_w=args.power, auto=args.power is None)
-        return "POST", "/v1/battery", body, query
-    if cmd == "set-clock":
-        from datetime import datetime  # noqa: PLC0415
-
-        when = datetime.now().isoformat() if args.time == "now" else args.time
-        return "POST", "/v1/clock", {"time": when}, query
-    if cmd == "inject-fault":
-        names = {"duration": "duration_s", "delay": "delay_s"}
-        body = {"kind": args.kind}
-        for opt in ("duration", "scope", "probability", "code", "start", "count", "delay", "max_sessions"):
-            if (value := getattr(args, opt)) is not None:
-                body[names.get(opt, opt)] = value
-        if args.unit_id is not None:
-            body["unit_id"] = args.unit_id
-        return "POST", "/v1/faults", body, {}
-    if cmd == "faults":
-        return "GET", "/v1/faults", None, {}
-    if args.kind:
-        query = {"kind": args.kind}
-    return "DELETE", "/v1/faults", None, {k: v for k, v in query.items() if k == "kind"}
+    if args.ctl_command == "clear-faults" and args.kind:
+        query["kind"] = args.kind
+    return method, path, build_body(args) if build_body else None, query
 
 
-def call(url: str, token: str | None, method: str, path: str, body: Any, query: dict[str, str], timeout: float) -> Any:
+def call(
+    url: str,
+    token: str | None,
+    method: str,
+    path: str,
+    body: Any,
+    query: dict[str, str],
+    timeout: float,
+) -> Any:
     """One HTTP call; returns parsed JSON or raises CtlError with the server's message."""
     full = url.rstrip("/") + path + ("?" + urllib.parse.urlencode(query) if query else "")
     data = json.dumps(body).encode() if body is not None else None
@@ -151,7 +201,9 @@ def call(url: str, token: str | None, method: str, path: str, body: Any, query: 
         raise CtlError(f"{err.code}: {message}") from None
     except (urllib.error.URLError, OSError) as err:
         reason = getattr(err, "reason", err)
-        raise CtlError(f"cannot reach the simulator at {url}: {reason} (is `sungrow-sim serve` running? --url?)") from None
+        raise CtlError(
+            f"cannot reach the simulator at {url}: {reason} (is `sungrow-sim serve` running? --url?)"
+        ) from None
 
 
 def run_ctl(args: argparse.Namespace) -> int:

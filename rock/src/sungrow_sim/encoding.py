@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sungrow_sim.catalogue import DataType
 
 _LIMITS = {
@@ -27,7 +29,7 @@ def encode(datatype: DataType, raw: int) -> list[int]:
     return [raw & 0xFFFF, raw >> 16]
 
 
-def decode(datatype: DataType, words: list[int]) -> int:
+def decode(datatype: DataType, words: Sequence[int]) -> int:
     """Inverse of `encode` for numeric types."""
     if datatype in ("U16", "S16"):
         value = words[0]
@@ -42,6 +44,6 @@ def encode_ascii(text: str, registers: int = 10) -> list[int]:
     return [int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2)]
 
 
-def decode_ascii(words: list[int]) -> str:
+def decode_ascii(words: Sequence[int]) -> str:
     """Inverse of `encode_ascii`."""
     return b"".join(w.to_bytes(2, "big") for w in words).rstrip(b"\0").decode("ascii")

@@ -139,7 +139,9 @@ class FaultSet:
     def active(self) -> list[Fault]:
         """Faults in force now (expired ones are dropped)."""
         now = self._clock()
-        expired = [f.id for f in self._faults.values() if f.expires is not None and f.expires <= now]
+        expired = [
+            f.id for f in self._faults.values() if f.expires is not None and f.expires <= now
+        ]
         for fault_id in expired:
             del self._faults[fault_id]
         if expired:
@@ -149,13 +151,19 @@ class FaultSet:
     def of_kind(self, kind: str, unit_id: int | None = None) -> Fault | None:
         """First active fault of a kind that applies to a unit (plant faults)."""
         for fault in self.active():
-            if fault.kind == kind and (fault.unit_id is None or unit_id is None or fault.unit_id == unit_id):
+            if fault.kind == kind and (
+                fault.unit_id is None or unit_id is None or fault.unit_id == unit_id
+            ):
                 return fault
         return None
 
     def hit(
-        self, kinds: tuple[str, ...], protocol: str, unit_id: int | None = None,
-        wire: int | None = None, count: int = 1,
+        self,
+        kinds: tuple[str, ...],
+        protocol: str,
+        unit_id: int | None = None,
+        wire: int | None = None,
+        count: int = 1,
     ) -> Fault | None:
         """The first matching transport fault that fires (probability drawn per request)."""
         if not self._faults:

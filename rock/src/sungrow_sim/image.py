@@ -1,5 +1,7 @@
-"""The register image of one inverter: encoded words per supported block, refreshed from
-quantities. Reads slice it; addresses outside the blocks answer exception 2."""
+"""The register image of one inverter: encoded words per supported block.
+
+Refreshed from quantities; reads slice it; addresses outside the blocks answer exception 2.
+"""
 
 from __future__ import annotations
 

@@ -167,7 +167,9 @@ class Plant:
     def _flows(self, when: datetime, local: datetime, controls: Controls) -> Flows:
         cfg = self.config
         irradiance = self.irradiance(when, controls.night)
-        available_ac = min(cfg.array_kwp * irradiance * SYSTEM_DERATE * EFFICIENCY, cfg.nominal_power_w)
+        available_ac = min(
+            cfg.array_kwp * irradiance * SYSTEM_DERATE * EFFICIENCY, cfg.nominal_power_w
+        )
         state = self._state(controls, available_ac)
         load = controls.load_w if controls.load_w is not None else self.house_load(local)
         if state != "run":
@@ -178,7 +180,16 @@ class Plant:
             ac = available_ac
         if cfg.family == "string":
             export = 0.0 if controls.grid_lost else ac - load
-            return Flows(state, irradiance, ac / EFFICIENCY if ac else 0.0, ac, load, 0.0, export, min(ac, load))
+            return Flows(
+                state,
+                irradiance,
+                ac / EFFICIENCY if ac else 0.0,
+                ac,
+                load,
+                0.0,
+                export,
+                min(ac, load),
+            )
         return self._hybrid_flows(state, irradiance, ac, load, controls)
 
     def _hybrid_flows(
@@ -240,9 +251,20 @@ class Plant:
 
     def _roll_calendar(self, local: datetime) -> None:
         c = self.counters
-        day, month, year = local.strftime("%Y-%m-%d"), local.strftime("%Y-%m"), local.strftime("%Y")
+        day, month, year = (
+            local.strftime("%Y-%m-%d"),
+            local.strftime("%Y-%m"),
+            local.strftime("%Y"),
+        )
         if c.day and c.day != day:
-            for name in ("yield", "export", "import", "direct", "battery_charge", "battery_discharge"):
+            for name in (
+                "yield",
+                "export",
+                "import",
+                "direct",
+                "battery_charge",
+                "battery_discharge",
+            ):
                 setattr(c, f"daily_{name}_kwh", 0.0)
             c.daily_running_time_min = 0.0
         if c.month and c.month != month:

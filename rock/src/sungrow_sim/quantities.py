@@ -21,7 +21,9 @@ def _mppt_voltage(spec: ModelSpec, irradiance: float, temperature_c: float) -> f
     if spec.family == "hybrid":
         nominal = 550.0 if spec.phases == 3 else 350.0
     irradiance = max(irradiance, 200.0)  # a forced output needs a working point at night too
-    return nominal * (1 - 0.0035 * (temperature_c - 25)) * (0.9 + 0.1 * min(1.0, irradiance / 1000))
+    return (
+        nominal * (1 - 0.0035 * (temperature_c - 25)) * (0.9 + 0.1 * min(1.0, irradiance / 1000))
+    )
 
 
 def running_bits(pv: float, battery: float, load: float, export: float) -> int:
@@ -117,7 +119,9 @@ def _add_state(q: dict[str, float], state: str, controls: Controls, spec: ModelS
     )
 
 
-def _add_ac(q: dict[str, float], spec: ModelSpec, ac: float, grid_lost: bool, local: datetime) -> None:
+def _add_ac(
+    q: dict[str, float], spec: ModelSpec, ac: float, grid_lost: bool, local: datetime
+) -> None:
     wobble = math.sin(local.timestamp() / 97.0)
     frequency = 0.0 if grid_lost else 50.0 + 0.02 * wobble
     q["grid_frequency_hz"] = round(frequency, 2)

@@ -40,7 +40,11 @@ class Simulator:
         self._last_wall = self.clock.wall()
 
     def add_inverter(
-        self, unit_id: int, model: str, serial: str, plant_config: dict[str, Any],
+        self,
+        unit_id: int,
+        model: str,
+        serial: str,
+        plant_config: dict[str, Any],
         counters: Counters | None = None,
     ) -> Inverter:
         """Create an inverter of a catalogue model at a unit id."""
@@ -166,7 +170,10 @@ class Simulator:
         return inverter
 
     def set_battery(
-        self, unit_id: int | None, soc_pct: float | None = None, power_w: float | None = None,
+        self,
+        unit_id: int | None,
+        soc_pct: float | None = None,
+        power_w: float | None = None,
         auto: bool = False,
     ) -> Inverter:
         """Set the battery's charge and/or force its power (> 0 charging)."""
@@ -221,9 +228,7 @@ class Simulator:
             "clock": self.clock.local().replace(tzinfo=None, microsecond=0).isoformat(),
             "readings": inverter.readings(),
             "overrides": inverter.overrides.as_dict(),
-            "faults": [
-                f.model_dump() for f in self.faults.active() if f.unit_id in (None, unit)
-            ],
+            "faults": [f.model_dump() for f in self.faults.active() if f.unit_id in (None, unit)],
         }
 
     def state(self) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from aiohttp import WSMsgType, web
 from pydantic import BaseModel
 
 from sungrow_sim import winet_messages as msgs
+from sungrow_sim.catalogue import Table
 from sungrow_sim.winet_sessions import Session, SessionLimitError, Sessions, WinetOptions
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ class RegisterSource(Protocol):
         """Inverters by unit id; each has `.info` (model, device_code, family, serial)."""
         ...
 
-    def read(self, unit_id: int, table: str, address: int, count: int) -> Any:
+    def read(self, unit_id: int, table: Table, address: int, count: int) -> Any:
         """Registers at a wire address, or a Modbus exception code (may be awaitable)."""
         ...
 

@@ -1,5 +1,7 @@
-"""Modbus TCP server: one asyncio protocol per connection, plain and encrypted frames on
-one port, transport faults applied per request."""
+"""Modbus TCP server: one asyncio protocol per connection.
+
+Plain and encrypted frames share one port; transport faults apply per request.
+"""
 
 from __future__ import annotations
 
@@ -90,7 +92,8 @@ class ModbusConnection(asyncio.Protocol):
         self.transport: asyncio.Transport
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:  # noqa: D102
-        self.transport = transport  # type: ignore[assignment]
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
         if not self.server.admit():
             transport.abort()
             return
