@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from sungrow_sim_k8s_testing import (
     FAULT_KINDS,
     FAULT_SCOPES,
     IMAGE_RESOURCE,
+    InverterState,
+    Simulator,
     bundle_path,
     deploy_args,
     fault_params,
@@ -168,3 +171,18 @@ def test_sungather_bundle_configures_existing_simulator_options_and_points_at_un
 def test_unknown_bundle_names_list_the_known_ones():
     with pytest.raises(FileNotFoundError, match="sungather-sim"):
         bundle_path("nope")
+
+
+def test_the_consumer_docs_use_the_helpers_real_api():
+    text = (ROOT / "docs" / "consumer-testing.md").read_text()
+    (example,) = re.findall(r"```python\n(.*?)```", text, re.S)[:1]
+    compile(example, "consumer-testing.md", "exec")
+    called = set(re.findall(r"\bsim\.(\w+)\(", text))
+    table = "\n".join(line for line in text.splitlines() if line.startswith("| `"))
+    documented = set(re.findall(r"`(\w+)\(", table))
+
+    assert {"deploy", "wait_active", "inverter", "set_power", "inject_fault"} <= called
+    assert {"deploy", "inverter", "clear_faults", "run"} <= documented
+    known = [Simulator, InverterState]
+    missing = [n for n in called | documented if not any(hasattr(k, n) for k in known)]
+    assert missing == []
