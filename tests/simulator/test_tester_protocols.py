@@ -8,16 +8,12 @@ reads is compared with the simulator's own `ctl state`.
 from __future__ import annotations
 
 import importlib.util
-import json
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import pytest
+from support.simproc import SimProcess, launch, serve_command
 
 TESTER_PROTOCOLS = (
     Path(__file__).resolve().parents[1] / "integration" / "tester" / "src" / "protocols.py"
@@ -36,57 +32,30 @@ def load_protocols() -> ModuleType:
 protocols = load_protocols()
 
 
-class Sim:
-    def __init__(self, ports: dict[str, int]):
-        self.ports = ports
-
-    def state(self) -> dict[str, Any]:
-        url = f"http://127.0.0.1:{self.ports['control_port']}"
-        out = subprocess.run(
-            [sys.executable, "-m", "sungrow_sim", "ctl", "--url", url, "state"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=True,
-        )
-        return json.loads(out.stdout)["inverters"][0]
-
-
 @pytest.fixture(scope="module")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
-    ready = tmp_path_factory.mktemp("sim") / "ready.json"
-    argv = [sys.executable, "-m", "sungrow_sim", "serve", "--model", "SH10RT",
-            "--serial", "SIMTESTER1", "--start-time", "2026-06-21T12:00:00",
-            "--modbus-port", "0", "--ws-port", "0", "--http-port", "0", "--control-port", "0",
-            "--ready-file", str(ready)]  # fmt: skip
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while not (ready.exists() and ready.read_text().strip()):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"simulator did not start: {process.communicate()[1].decode()}")
-        time.sleep(0.05)
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimProcess]:
+    args = ("--model", "SH10RT", "--serial", "SIMTESTER1", "--start-time", "2026-06-21T12:00:00")
+    process = launch(serve_command(*args), tmp_path_factory.mktemp("sim"))
     try:
-        yield Sim(json.loads(ready.read_text()))
+        yield process
     finally:
-        process.terminate()
-        process.communicate(timeout=10)
+        process.stop()
 
 
-Reader = Callable[[Sim, int, str, int, int], list[int]]
+Reader = Callable[[SimProcess, int, str, int, int], list[int]]
 
 
-def modbus(sim: Sim, unit_id: int, table: str, address: int, count: int) -> list[int]:
+def modbus(sim: SimProcess, unit_id: int, table: str, address: int, count: int) -> list[int]:
     port = sim.ports["modbus_port"]
     return protocols.read_modbus("127.0.0.1", port, unit_id, table, address, count, TIMEOUT)
 
 
-def sungrow(sim: Sim, unit_id: int, table: str, address: int, count: int) -> list[int]:
+def sungrow(sim: SimProcess, unit_id: int, table: str, address: int, count: int) -> list[int]:
     port = sim.ports["modbus_port"]
     return protocols.read_sungrow("127.0.0.1", port, unit_id, table, address, count, TIMEOUT)
 
 
-def http(sim: Sim, unit_id: int, table: str, address: int, count: int) -> list[int]:
+def http(sim: SimProcess, unit_id: int, table: str, address: int, count: int) -> list[int]:
     ws, web = sim.ports["ws_port"], sim.ports["http_port"]
     return protocols.read_http("127.0.0.1", ws, web, unit_id, table, address, count, TIMEOUT)
 
@@ -100,33 +69,33 @@ def ascii_of(registers: list[int]) -> str:
 
 @READERS
 @pytest.mark.timeout(60)
-def test_reads_the_device_code_the_simulator_reports(sim: Sim, read: Reader):
-    assert read(sim, 1, "input", 4999, 1) == [sim.state()["device_code"]]
+def test_reads_the_device_code_the_simulator_reports(sim: SimProcess, read: Reader):
+    assert read(sim, 1, "input", 4999, 1) == [sim.inverter()["device_code"]]
 
 
 @READERS
 @pytest.mark.timeout(60)
-def test_reads_the_serial_number_the_simulator_reports(sim: Sim, read: Reader):
-    assert ascii_of(read(sim, 1, "input", 4989, 10)) == sim.state()["serial"] == "SIMTESTER1"
+def test_reads_the_serial_number_the_simulator_reports(sim: SimProcess, read: Reader):
+    assert ascii_of(read(sim, 1, "input", 4989, 10)) == sim.inverter()["serial"] == "SIMTESTER1"
 
 
 @READERS
 @pytest.mark.timeout(60)
-def test_reads_the_clock_from_holding_registers(sim: Sim, read: Reader):
+def test_reads_the_clock_from_holding_registers(sim: SimProcess, read: Reader):
     year, month, day = read(sim, 1, "holding", 4999, 3)
 
-    assert f"{year:04d}-{month:02d}-{day:02d}" == sim.state()["clock"][:10]
+    assert f"{year:04d}-{month:02d}-{day:02d}" == sim.inverter()["clock"][:10]
 
 
 @pytest.mark.parametrize("read", [modbus, sungrow], ids=lambda r: r.__name__)
 @pytest.mark.timeout(60)
-def test_an_unknown_unit_id_is_a_read_error_with_the_exception_code(sim: Sim, read: Reader):
+def test_an_unknown_unit_id_is_a_read_error_with_the_exception_code(sim: SimProcess, read: Reader):
     with pytest.raises(protocols.ReadError, match="exception code 11"):
         read(sim, 9, "input", 4999, 1)
 
 
 @pytest.mark.timeout(60)
-def test_http_reports_an_unknown_device(sim: Sim):
+def test_http_reports_an_unknown_device(sim: SimProcess):
     with pytest.raises(protocols.ReadError, match="no device with id 9"):
         http(sim, 9, "input", 4999, 1)
 
