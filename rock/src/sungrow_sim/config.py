@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -142,6 +141,8 @@ def load(
     """Merge a YAML file with CLI flags (flags win) and validate."""
     data: dict[str, object] = {}
     if path is not None:
+        import yaml  # only config files need it (start time)
+
         try:
             loaded = yaml.safe_load(path.read_text()) or {}
         except (OSError, yaml.YAMLError) as err:

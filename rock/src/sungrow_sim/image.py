@@ -22,11 +22,18 @@ class RegisterImage:
             table: [(start, [0] * count) for start, count in spec.blocks(table)]
             for table in ("input", "holding")
         }
+        # Registers fed by a quantity, and the raw value each last got; constants are
+        # encoded once here (the serial by set_serial).
         self._slots: list[tuple[RegisterSpec, list[int], int]] = []
         for reg in registers:
             slot = self._locate(reg.table, reg.address - 1, reg.width)
-            if slot is not None:
+            if slot is None or reg.datatype == "UTF-8":
+                continue
+            if reg.source is None:
+                _put(reg, *slot, to_raw(reg.value or 0.0, reg.scale))
+            else:
                 self._slots.append((reg, *slot))
+        self._raw: list[int | None] = [None] * len(self._slots)
         self.set_serial(serial)
 
     def _locate(self, table: Table, wire: int, width: int) -> tuple[list[int], int] | None:
@@ -43,16 +50,13 @@ class RegisterImage:
             words[offset : offset + 10] = encode_ascii(serial)
 
     def refresh(self, quantities: dict[str, float]) -> None:
-        """Re-encode every register from the quantities of one snapshot."""
-        for reg, words, offset in self._slots:
-            if reg.datatype == "UTF-8":
-                continue
-            if reg.source is not None:
-                value = quantities.get(reg.source, 0.0)
-            else:
-                value = reg.value or 0.0
-            encoded = encode(reg.datatype, to_raw(value, reg.scale))
-            words[offset : offset + len(encoded)] = encoded
+        """Re-encode the registers whose value changed in this snapshot of quantities."""
+        last = self._raw
+        for index, (reg, words, offset) in enumerate(self._slots):
+            raw = to_raw(quantities.get(reg.source, 0.0), reg.scale)  # type: ignore[arg-type]
+            if raw != last[index]:
+                last[index] = raw
+                _put(reg, words, offset, raw)
 
     def read(self, table: Table, address: int, count: int) -> list[int] | int:
         """Registers at wire `address`, or a Modbus exception code."""
@@ -66,3 +70,8 @@ class RegisterImage:
     def supports(self, table: Table, address: int, count: int) -> bool:
         """Whether a read of this span would be answered with data."""
         return isinstance(self.read(table, address, count), list)
+
+
+def _put(reg: RegisterSpec, words: list[int], offset: int, raw: int) -> None:
+    encoded = encode(reg.datatype, raw)
+    words[offset : offset + len(encoded)] = encoded

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Literal
 
@@ -75,8 +75,8 @@ class Counters:
     battery_soc_pct: float = 50.0
 
     def as_dict(self) -> dict[str, float | str]:
-        """Plain dict for persistence."""
-        return asdict(self)
+        """Plain dict for persistence (flat fields: no deep copy needed, read every tick)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers import Cipher
 
 MBAP_HEADER = 7
 MAX_ADU = 260  # 7-byte MBAP + 253-byte PDU
@@ -52,8 +54,21 @@ class SungrowCipher:
     """AES-128-ECB with the session key = public key XOR the well-known private key."""
 
     def __init__(self, public_key: bytes) -> None:
-        key = bytes(a ^ b for a, b in zip(public_key, PRIV_KEY, strict=True))
-        self._cipher = Cipher(algorithms.AES(key), modes.ECB())  # noqa: S305 - the protocol's choice
+        self._key = bytes(a ^ b for a, b in zip(public_key, PRIV_KEY, strict=True))
+        self._aes: Cipher | None = None
+
+    @property
+    def _cipher(self) -> Cipher:
+        # cryptography is imported on the first encrypted frame (start time, idle memory).
+        if self._aes is None:
+            from cryptography.hazmat.primitives.ciphers import (
+                Cipher,
+                algorithms,
+                modes,
+            )
+
+            self._aes = Cipher(algorithms.AES(self._key), modes.ECB())  # noqa: S305 - the protocol's choice
+        return self._aes
 
     def encrypt_frame(self, adu: bytes) -> bytes:
         """Header [1, 0, L, pad] + AES(0x6868 + ADU[2:] + 0xFF * pad); L must fit a byte."""

@@ -3,27 +3,30 @@
 from __future__ import annotations
 
 import struct
-
-from pymodbus.pdu import DecodePDU, ExceptionResponse
-from pymodbus.pdu.register_message import (
-    WriteMultipleRegistersRequest,
-    WriteMultipleRegistersResponse,
-    WriteSingleRegisterRequest,
-    WriteSingleRegisterResponse,
-)
+from functools import cache
+from typing import TYPE_CHECKING
 
 from sungrow_sim.simulator import Simulator
+
+if TYPE_CHECKING:
+    from pymodbus.pdu import DecodePDU
 
 ILLEGAL_FUNCTION = 1
 ILLEGAL_VALUE = 3
 TABLES = {3: "holding", 4: "input"}
-_decoder = DecodePDU(is_server=True)
+
+
+@cache
+def _decoder() -> DecodePDU:
+    # pymodbus is imported on the first write: reads never need it (start time, memory).
+    from pymodbus.pdu import DecodePDU
+
+    return DecodePDU(is_server=True)
 
 
 def exception_pdu(function_code: int, code: int) -> bytes:
-    """An exception response PDU."""
-    response = ExceptionResponse(function_code, code)
-    return bytes([response.function_code]) + response.encode()
+    """An exception response PDU: the function code with bit 7 set, then the code."""
+    return bytes([(function_code | 0x80) & 0xFF, code & 0xFF])
 
 
 def read_request(pdu: bytes) -> tuple[int, int, int] | None:
@@ -53,10 +56,17 @@ def handle(sim: Simulator, unit: int, pdu: bytes) -> bytes:
 
 
 def _handle_other(sim: Simulator, unit: int, pdu: bytes) -> bytes:
+    from pymodbus.pdu.register_message import (  # lazy: see _decoder
+        WriteMultipleRegistersRequest,
+        WriteMultipleRegistersResponse,
+        WriteSingleRegisterRequest,
+        WriteSingleRegisterResponse,
+    )
+
     function_code = pdu[0] & 0x7F
     if function_code in TABLES:
         return exception_pdu(function_code, ILLEGAL_VALUE)  # wrong length for a read
-    request = _decoder.decode(pdu)
+    request = _decoder().decode(pdu)
     if isinstance(request, WriteSingleRegisterRequest):
         values = [request.registers[0]]
         response = WriteSingleRegisterResponse(address=request.address, registers=values)
