@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import shlex
-import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,19 +20,19 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 from pymodbus.client import AsyncModbusTcpClient
+from support.simproc import launch
 
 ROCKCRAFT_YAML = Path(__file__).resolve().parents[2] / "rock" / "rockcraft.yaml"
 SERVICE = "sungrow-sim"
 PORT_FLAGS = ("--modbus-port", "--ws-port", "--http-port", "--control-port")
 SG10RT_DEVICE_CODE = 0x2433  # SPEC.md device type codes; SG10RT is the CLI's default model
-START_TIMEOUT = 30.0
 
 
 def rock_project() -> dict[str, Any]:
     return yaml.safe_load(ROCKCRAFT_YAML.read_text())
 
 
-def local_command(command: str, state_dir: Path, ready_file: Path) -> list[str]:
+def local_command(command: str, state_dir: Path) -> list[str]:
     """Turn the rock's service command into one that runs here on OS-assigned ports."""
     argv = shlex.split(command)
     assert argv[0] == "/bin/python3", f"unexpected interpreter in the rock command: {argv[0]}"
@@ -44,19 +42,7 @@ def local_command(command: str, state_dir: Path, ready_file: Path) -> list[str]:
             argv[i + 1] = "0"
         elif arg == "--state-dir":
             argv[i + 1] = str(state_dir)
-    return [*argv, "--ready-file", str(ready_file)]
-
-
-def wait_ready(process: subprocess.Popen[bytes], ready_file: Path) -> dict[str, int]:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if ready_file.exists() and ready_file.read_text().strip():
-            return json.loads(ready_file.read_text())
-        if process.poll() is not None:
-            _, stderr = process.communicate()
-            pytest.fail(f"simulator exited with {process.returncode}:\n{stderr.decode()}")
-        time.sleep(0.1)
-    pytest.fail(f"no ready file after {START_TIMEOUT}s")
+    return argv
 
 
 def test_service_is_enabled_and_named_for_the_charm():
@@ -87,20 +73,14 @@ def test_health_check_targets_the_control_api_of_the_command():
 
 @pytest.fixture
 def rock_service(tmp_path: Path) -> Iterator[dict[str, int]]:
-    ready_file = tmp_path / "ready.json"
-    command = rock_project()["services"][SERVICE]["command"]
-    argv = local_command(command, tmp_path / "state", ready_file)
+    """The rock's command, started here; yields the ports from its ready file."""
     (tmp_path / "state").mkdir()
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    command = rock_project()["services"][SERVICE]["command"]
+    process = launch(local_command(command, tmp_path / "state"), tmp_path)
     try:
-        yield wait_ready(process, ready_file)
+        yield process.ports
     finally:
-        process.terminate()
-        try:
-            process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+        process.stop()
 
 
 @pytest.mark.timeout(60)
