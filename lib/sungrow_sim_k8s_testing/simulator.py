@@ -113,19 +113,26 @@ class Simulator:
         via="relation" reads the databag the unit publishes (needs a relation);
         via="status" combines the unit's address in juju status with get-readings.
         """
-        name = unit_name(self.app, unit)
+        name = self._resolve(unit)
         if via == "relation":
             return inverter_from_unit_info(name, self.juju.show_unit(name), endpoint)
         status_app = self.juju.status().apps.get(self.app)
-        units = status_app.units if status_app else {}
-        resolved = (
-            name
-            if name in units
-            else next((n for n, u in units.items() if name.endswith("/leader") and u.leader), None)
-        )
-        if resolved is None:
+        found = status_app.units.get(name) if status_app else None
+        if found is None:
             raise ConnectionInfoError(f"no unit {name} in juju status")
-        return inverter_from_state(resolved, units[resolved].address, self.state(resolved))
+        return inverter_from_state(name, found.address, self.state(name))
+
+    def _resolve(self, unit: Unit) -> str:
+        """A concrete unit name; "leader" is looked up in juju status."""
+        name = unit_name(self.app, unit)
+        if not name.endswith("/leader"):
+            return name
+        status_app = self.juju.status().apps.get(name.split("/")[0])
+        units = status_app.units if status_app else {}
+        leader = next((n for n, u in units.items() if u.leader), None)
+        if leader is None:
+            raise LookupError(f"{name.split('/')[0]} has no leader in juju status")
+        return leader
 
     def set_power(self, watts: float | Literal["auto"], unit: Unit = 0) -> InverterState:
         """Pin PV power to `watts`, or "auto" to follow the simulated sun again."""

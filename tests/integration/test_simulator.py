@@ -161,6 +161,7 @@ def test_a_pod_restart_keeps_the_energy_totals(juju: jubilant.Juju, sim: Simulat
         pytest.skip("no kubectl on PATH (set KUBECTL) to delete the simulator pod")
     juju.config(APP, {"time-scale": 120.0})
     wait_settled(juju)
+    sim.run("set-clock", {"time": NOON})
     sim.set_power(10000)
     time.sleep(30)  # an hour of simulated sun at 10 kW
     before = sim.readings().reading("total_yield_kwh")
@@ -169,7 +170,7 @@ def test_a_pod_restart_keeps_the_energy_totals(juju: jubilant.Juju, sim: Simulat
     unit = f"{APP}/0"
     old_address = juju.status().apps[APP].units[unit].address
     subprocess.run([*command, "-n", model_name(juju), "delete", "pod", f"{APP}-0"], check=True)
-    juju.wait(lambda s: s.apps[APP].units[unit].address not in ("", old_address), timeout=600)
+    juju.wait(lambda s: new_address(s, unit) not in ("", old_address), timeout=600)
     wait_settled(juju)
 
     after = readings_when_ready(sim).reading("total_yield_kwh")
@@ -178,6 +179,13 @@ def test_a_pod_restart_keeps_the_energy_totals(juju: jubilant.Juju, sim: Simulat
     juju.config(APP, reset="time-scale")
     sim.set_power("auto")
     wait_settled(juju)
+
+
+def new_address(status: jubilant.Status, unit: str) -> str:
+    """The unit's address, "" while the unit is missing (its pod being recreated)."""
+    app = status.apps.get(APP)
+    found = app.units.get(unit) if app else None
+    return found.address if found else ""
 
 
 def readings_when_ready(sim: Simulator, timeout: float = 300) -> InverterState:

@@ -34,7 +34,11 @@ def test_deploy(
     sim.deploy(charm_path, image=rock_image)
     juju.deploy(tester_charm_path, TESTER)
     juju.integrate(APP, TESTER)
-    sim.wait_active()
+    juju.wait(
+        lambda s: jubilant.all_active(s, APP, TESTER) and jubilant.all_agents_idle(s, APP, TESTER),
+        error=lambda s: jubilant.any_error(s, APP, TESTER),
+        timeout=900,
+    )
 
     charm = os.environ.get("SUNGATHER_CHARM", SUNGATHER)
     local = charm.endswith(".charm")

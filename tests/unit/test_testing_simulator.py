@@ -281,3 +281,16 @@ def test_inverter_via_status_combines_the_unit_address_with_get_readings(
     assert inverter.unit_name == f"{APP}/1"
     assert inverter.ports == {"modbus": 502, "sungrow": 502, "http": 80, "ws": 8082}
     assert (inverter.model, inverter.device_code) == ("SH10RT", 3587)
+
+
+def test_inverter_of_the_leader_resolves_the_leader_unit_from_status(
+    sim: Simulator, fake: FakeJuju
+):
+    fake.reply(["status"], "status-active.json")
+    fake.reply(["run", "get-readings"], "run-get-readings-sh10rt.json")
+
+    inverter = sim.inverter("leader", via="status")
+
+    assert inverter.unit_name == f"{APP}/0"
+    assert inverter.host == "10.1.164.155"
+    assert fake.calls[-1]["args"][5] == f"{APP}/0"
