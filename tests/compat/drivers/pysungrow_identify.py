@@ -1,6 +1,6 @@
 """pysungrow 1.1.0 (pymodbus 3.0.2): identify, then refresh; print the result as JSON.
 
-argv[1]: JSON with host, port, slave, keys (values to report after refresh).
+argv[1]: JSON with host, port, slave, refresh (default true), keys (values to report).
 """
 
 import asyncio
@@ -35,6 +35,8 @@ async def run(args) -> dict:
     }
     sungrow = SungrowClient(client, identity, args["slave"])
     result["keys"] = len(sungrow.keys)
+    if not args.get("refresh", True):
+        return result
     try:
         await sungrow.refresh()
     except Exception as exc:  # pymodbus and pysungrow raise many kinds; report, not crash

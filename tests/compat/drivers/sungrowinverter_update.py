@@ -1,6 +1,6 @@
 """sungrowinverter 0.2.3 (pymodbus 3.6): inverter_model, then async_update; print JSON.
 
-argv[1]: JSON with host, port, keys (values to report after the update).
+argv[1]: JSON with host, port, update (default true), keys (values to report).
 """
 
 import asyncio
@@ -21,6 +21,8 @@ async def run(args) -> dict:
         "serial_number": inverter.serial_number,
         "inverter_type": inverter.inverter_type,
     }
+    if not args.get("update", True):
+        return result
     result["updated"] = bool(await inverter.async_update())
     result["values"] = {key: inverter.data.get(key) for key in args["keys"]}
     return result
