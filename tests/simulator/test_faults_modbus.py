@@ -44,6 +44,17 @@ async def sg10rt(start_service, modbus_client):
     return service, client
 
 
+class FakeClock:
+    """Drives fault expiry from the test instead of the wall clock."""
+
+    def __init__(self, service) -> None:
+        self.now = time.time()
+        service.sim.faults._clock = lambda: self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 def inject(service, kind: FaultKind, **options) -> None:
     service.sim.inject(FaultSpec(kind=kind, **options))
 
@@ -144,11 +155,12 @@ async def test_drop_connection_closes_instead_of_answering(sg10rt):
 
 async def test_refused_connections_are_closed_at_once_and_recover(sg10rt, modbus_client):
     service, _ = sg10rt
-    inject(service, "refuse-connections", duration_s=0.5)
+    clock = FakeClock(service)
+    inject(service, "refuse-connections", duration_s=5)
     reader, writer = await asyncio.open_connection("127.0.0.1", service.ports["modbus_port"])
     assert await asyncio.wait_for(reader.read(), 2) == b""
     writer.close()
-    await asyncio.sleep(0.6)
+    clock.advance(5)
     client = await modbus_client(service.ports["modbus_port"])
     assert await power(client) == 4000
 
@@ -184,9 +196,13 @@ async def test_a_session_limit_closes_connections_beyond_it(sg10rt, modbus_clien
 
 async def test_a_fault_with_a_duration_clears_itself(sg10rt):
     service, client = sg10rt
-    inject(service, "inverter-fault", duration_s=0.3)
+    clock = FakeClock(service)
+    inject(service, "inverter-fault", duration_s=30)
     assert await power(client) == 0
-    await asyncio.sleep(0.4)
+    clock.advance(29)
+    service.sim.tick()
+    assert await power(client) == 0
+    clock.advance(1)
     service.sim.tick()
     assert await power(client) == 4000
     assert service.sim.faults.active() == []

@@ -149,3 +149,22 @@ def test_dc_side_and_phase_currents_are_consistent_with_ac_power():
         register(sim, f"phase_{p}_voltage") * register(sim, f"phase_{p}_current") for p in "abc"
     )
     assert phases == pytest.approx(3000, rel=0.03)
+
+
+def test_a_fresh_start_at_noon_shows_the_mornings_yield_as_if_it_ran_all_day():
+    """Backfilled from local midnight: equal to stepping the same morning minute by minute."""
+    noon = datetime(2026, 6, 21, 12, 0, tzinfo=UTC)
+    config = ServeConfig(
+        inverters=[InverterConfig(model="SG10RT")], start_time=noon, cloudiness=0.0
+    )
+    backfilled = build(config).inverters[1].plant.counters.daily_yield_kwh
+    wall = FakeWall()
+    stepped = simulator("SG10RT", wall, cloudiness=0.0)
+    stepped.set_clock(datetime(2026, 6, 21, 0, 0, tzinfo=UTC))
+    while stepped.clock.now() < noon:
+        wall.now += STEP_S / 3600
+        stepped.tick()
+    assert backfilled > 10
+    assert backfilled == pytest.approx(
+        stepped.inverters[1].plant.counters.daily_yield_kwh, rel=0.02
+    )

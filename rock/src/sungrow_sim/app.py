@@ -43,6 +43,7 @@ def build(config: ServeConfig, store: StateStore | None = None) -> Simulator:
     for index, inv in enumerate(config.inverters):
         spec = catalogue().model(inv.model)
         counters = saved.counters_for(inv.unit_id, inv.model, inv.serial) if saved else None
+        fresh = counters is None
         if counters is None:
             counters = _fresh_counters(spec.nominal_power_w, config.seed + index)
         plant = {
@@ -54,6 +55,8 @@ def build(config: ServeConfig, store: StateStore | None = None) -> Simulator:
             "cloudiness": config.cloudiness,
         }
         inverter = sim.add_inverter(inv.unit_id, inv.model, inv.serial, plant, counters)
+        if fresh:
+            inverter.backfill_today(sim.clock)
         if (
             saved
             and inv.unit_id in saved.inverters
