@@ -174,7 +174,7 @@ def test_the_ready_check_url_answers_ok(charm_service: Running):
     assert url.port == int(charm_service.flag("--control-port"))
     local = url._replace(netloc=f"127.0.0.1:{charm_service.ports['control_port']}").geturl()
 
-    with urllib.request.urlopen(local, timeout=5) as response:  # noqa: S310 (loopback URL)
+    with urllib.request.urlopen(local, timeout=5) as response:
         assert response.status == 200
         assert json.loads(response.read()) == {"status": "ok"}
 
