@@ -114,6 +114,8 @@ class ControlApi:
             raw = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise web.HTTPBadRequest(reason="body is not valid JSON") from None
+        except RecursionError:  # e.g. 20000 nested arrays: json.loads gives up
+            raise web.HTTPBadRequest(reason="body is not valid JSON: nested too deeply") from None
         if not isinstance(raw, dict):
             raise web.HTTPBadRequest(reason="body must be a JSON object")
         try:

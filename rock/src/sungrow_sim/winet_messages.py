@@ -166,6 +166,8 @@ def parse_ws_message(text: str) -> dict[str, Any]:
         message = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON: {exc.msg}") from None
+    except RecursionError:  # e.g. 30000 nested arrays: json.loads gives up
+        raise ValueError("not JSON: nested too deeply") from None
     if not isinstance(message, dict) or not isinstance(message.get("service"), str):
         raise ValueError("not a JSON object with a string 'service'")
     return message
