@@ -167,6 +167,21 @@ CONSTANTS = {
     "min_cell_voltage": 3,
 }
 
+# Hybrid holding registers other clients read (pysungrow 1.1.0 reads FC3 documented
+# 13000-13100 in one request) that SunGather's file lacks; values valid for their enums.
+HYBRID_EXTRA_HOLDING = [
+    {"address": 13000, "name": "start_stop_hybrid", "source": "start_stop_code"},
+    {"address": 13001, "name": "battery_maintenance", "value": 0x55},
+    {"address": 13011, "name": "load_on_off_mode", "value": 0x55},
+    {"address": 13055, "name": "battery_type", "value": 9},
+    {"address": 13056, "name": "battery_nominal_voltage", "value": 51.2, "scale": 0.1},
+    {"address": 13057, "name": "battery_capacity_ah", "value": 196},
+    {"address": 13058, "name": "max_soc", "value": 100.0, "scale": 0.1},
+    {"address": 13059, "name": "min_soc", "value": 10.0, "scale": 0.1},
+    {"address": 13075, "name": "off_grid_enabled", "value": 0xAA},
+]
+HYBRID_EXTRA_BLOCKS = {"holding": [[12999, 101]]}  # documented 13000-13100
+
 MPPT_RE = re.compile(r"^mppt_(\d+)_(voltage|current)$")
 STRING_RE = re.compile(r"^string_(\d+)_current$")
 
@@ -207,12 +222,14 @@ def registers_for(table: str, regs: list[dict], all_models: list[str]) -> list[d
             "address": address,
             "name": name,
             "datatype": reg["datatype"],
-            "scale": reg.get("accuracy", 1),
+            "scale": reg.get("accuracy", reg.get("scale", 1)),
             "unit": reg.get("unit"),
             "level": reg.get("level", 3),
             "models": reg.get("models"),
         }
-        if name in SOURCES:
+        if "source" in reg or "value" in reg:
+            entry.update({k: reg[k] for k in ("source", "value") if k in reg})
+        elif name in SOURCES:
             entry["source"] = SOURCES[name]
         elif m := MPPT_RE.match(name):
             entry["source"] = f"mppt_{m.group(1)}_{m.group(2)}"
@@ -227,9 +244,11 @@ def registers_for(table: str, regs: list[dict], all_models: list[str]) -> list[d
     return sorted(out.values(), key=lambda e: e["address"])
 
 
-def blocks_for(model: str, scan: list[dict], regs: list[dict], all_models: list[str]) -> list:
+def blocks_for(
+    model: str, scan: list[dict], regs: list[dict], all_models: list[str], extra: list
+) -> list:
     """Wire-address blocks the model answers: scan ranges holding any of its registers."""
-    used = []
+    used = [[start, start + count] for start, count in extra]
     for rng in scan:
         start, count = rng["start"], rng["range"]
         if any(
@@ -245,6 +264,10 @@ def blocks_for(model: str, scan: list[dict], regs: list[dict], all_models: list[
         else:
             merged.append([lo, hi])
     return [[lo, hi - lo] for lo, hi in merged]
+
+
+def hybrid_extra(model: str, table: str) -> list:
+    return HYBRID_EXTRA_BLOCKS.get(table, []) if model.startswith("SH") else []
 
 
 def main(source: Path, out: Path = DATA) -> None:
@@ -270,13 +293,19 @@ def main(source: Path, out: Path = DATA) -> None:
                 "nominal_power_w": round(nominal_kw(name) * 1000),
                 "phases": phases(name),
                 "mppt_count": mppts,
-                "input_blocks": blocks_for(name, scan_read, read, all_models),
-                "holding_blocks": blocks_for(name, scan_hold, hold, all_models),
+                "input_blocks": blocks_for(name, scan_read, read, all_models, []),
+                "holding_blocks": blocks_for(
+                    name, scan_hold, hold, all_models, hybrid_extra(name, "holding")
+                ),
             }
         )
     out.mkdir(parents=True, exist_ok=True)
+    hybrids = [name for name in all_models if name.startswith("SH")]
+    extra_hold = [
+        {"datatype": "U16", "level": 2, "models": hybrids, **reg} for reg in HYBRID_EXTRA_HOLDING
+    ]
     registers = registers_for("input", read, all_models) + registers_for(
-        "holding", hold, all_models
+        "holding", hold + extra_hold, all_models
     )
     scan = {"input": [[r["start"], r["range"]] for r in scan_read]}
     scan["holding"] = [[r["start"], r["range"]] for r in scan_hold]

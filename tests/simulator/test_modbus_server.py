@@ -178,3 +178,19 @@ async def test_writing_stop_to_the_start_stop_register_stops_the_inverter(
     assert bad.isError() and bad.exception_code == 3
     await client.write_register(5005, 0xCF, device_id=1)
     assert (await read(client, "input", 5037, 1)).registers == [0]
+
+
+async def test_hybrids_answer_holding_registers_from_documented_13000_as_pysungrow_reads(
+    start_service, modbus_client
+):
+    service = await start_service(inverters=[{"model": "SH10RT"}])
+    client = await modbus_client(service.ports["modbus_port"])
+    block = await read(client, "holding", 12999, 101)
+    assert len(block.registers) == 101
+    assert block.registers[0] == 0xCF  # start_stop: start
+    assert block.registers[11] == 0x55  # load_on_off_mode: off
+    assert block.registers[51] == 0xCC  # charge_discharge_command: stop
+    assert block.registers[58] == 1000  # max SOC 100.0 %
+    await client.write_register(12999, 0xCE, device_id=1)
+    assert (await read(client, "input", 12999, 1)).registers == [0x2]  # system state: stop
+    assert (await read(client, "holding", 12999, 1)).registers == [0xCE]

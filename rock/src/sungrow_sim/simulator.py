@@ -20,7 +20,7 @@ GATEWAY_TARGET_FAILED = 11
 ILLEGAL_ADDRESS = 2
 ILLEGAL_VALUE = 3
 CLOCK_WIRE = range(4999, 5005)  # documented 5000-5005: year .. second
-START_STOP_WIRE = 5005  # documented 5006
+START_STOP_WIRES = (5005, 12999)  # documented 5006 (string), 13000 (hybrid)
 START, STOP = 0xCF, 0xCE
 
 
@@ -90,7 +90,7 @@ class Simulator:
             if wire in CLOCK_WIRE:
                 fields[wire - CLOCK_WIRE.start] = value
                 touched_clock = True
-            elif wire == START_STOP_WIRE:
+            elif wire in START_STOP_WIRES:
                 if value not in (START, STOP):
                     return ILLEGAL_VALUE
                 inverter.overrides.state = None if value == START else "stop"
