@@ -1,17 +1,16 @@
 """The simulator as a subprocess (`python -m sungrow_sim serve`), as a user would run it."""
 
 import errno
-import json
 import os
 import random
 import socket
-import subprocess
 import sys
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from support.simproc import SimProcess, launch
+
+__all__ = ["SimProcess", "require_port_80", "start_simulator", "unique_loopback"]
 
 # Set to 1 to skip (not fail) http-mode tests when port 80 cannot be bound here.
 ALLOW_NO_PORT_80 = "SUNGROW_COMPAT_ALLOW_NO_PORT_80"
@@ -43,50 +42,6 @@ def require_port_80(host: str) -> None:
             pytest.fail(reason)
 
 
-@dataclass
-class SimProcess:
-    """A running simulator and its bound ports."""
-
-    host: str
-    proc: subprocess.Popen
-    ports: dict[str, int]
-    log_path: Path
-    control_url: str = field(init=False)
-
-    def __post_init__(self):
-        self.control_url = f"http://127.0.0.1:{self.ports['control_port']}"
-
-    def ctl_argv(self, *args: str) -> list[str]:
-        """The command line of `sungrow-sim ctl ARGS` against this simulator."""
-        return [sys.executable, "-m", "sungrow_sim", "ctl", "--url", self.control_url, *args]
-
-    def ctl(self, *args: str) -> dict:
-        """Run `sungrow-sim ctl ARGS` against this simulator; return its JSON."""
-        cmd = self.ctl_argv(*args)
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False)
-        if proc.returncode != 0:
-            raise AssertionError(f"ctl {' '.join(args)} failed: {proc.stderr.strip()}")
-        return json.loads(proc.stdout)
-
-    def inverter(self) -> dict:
-        """The first inverter's entry of `ctl state`."""
-        return self.ctl("state")["inverters"][0]
-
-    def log(self) -> str:
-        """The simulator's stderr so far."""
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        """Stop the simulator (SIGTERM, then SIGKILL)."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
 def start_simulator(
     tmp: Path, model: str, serial: str, *, http: bool = False, extra: tuple[str, ...] = ()
 ) -> SimProcess:
@@ -94,33 +49,15 @@ def start_simulator(
     host = unique_loopback()
     if http:
         require_port_80(host)
-    ready = tmp / f"ready-{host}.json"
-    log_path = tmp / f"sim-{host}.log"
     cmd = [
         sys.executable, "-m", "sungrow_sim", "serve",
         "--model", model, "--serial", serial, "--bind", host,
         "--protocols", "modbus,sungrow,http" if http else "modbus,sungrow",
         "--modbus-port", "0",
         "--ws-port", str(WINET_WS_PORT) if http else "0",
-        "--control-port", "0", "--ready-file", str(ready),
+        "--control-port", "0",
         "--start-time", START_TIME, "--seed", "1",
         *(["--http-port", str(WINET_HTTP_PORT)] if http else []),
         *extra,
     ]  # fmt: skip
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while (ports := _read_ready(ready)) is None:
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            proc.wait()
-            raise AssertionError(f"simulator did not start: {cmd}\n{log_path.read_text()}")
-        time.sleep(0.05)
-    return SimProcess(host, proc, ports, log_path)
-
-
-def _read_ready(path: Path) -> dict[str, int] | None:
-    try:
-        return json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
+    return launch(cmd, tmp, host)

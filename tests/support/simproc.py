@@ -26,10 +26,15 @@ class SimProcess:
     def __post_init__(self) -> None:
         self.control_url = f"http://127.0.0.1:{self.ports['control_port']}"
 
+    def ctl_argv(self, *args: str) -> list[str]:
+        """The command line of `sungrow-sim ctl ARGS` against this simulator."""
+        return [sys.executable, "-m", "sungrow_sim", "ctl", "--url", self.control_url, *args]
+
     def ctl(self, *args: str, check: bool = True) -> Any:
         """Run `sungrow-sim ctl ARGS` against this simulator; return its JSON."""
-        cmd = [sys.executable, "-m", "sungrow_sim", "ctl", "--url", self.control_url, *args]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False)
+        proc = subprocess.run(
+            self.ctl_argv(*args), capture_output=True, text=True, timeout=30, check=False
+        )
         if proc.returncode != 0:
             if not check:
                 return proc

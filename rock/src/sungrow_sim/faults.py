@@ -44,6 +44,16 @@ DESCRIPTIONS: dict[str, str] = {
     "session-limit": "at most --max-sessions concurrent sessions (default 1)",
     "token-expiry": "WiNet-S tokens expire at once (result_code 106)",
 }
+# Kinds that act on one request of a protocol adapter (Modbus or WiNet-S).
+TRANSPORT_KINDS = (
+    "no-reply",
+    "drop-connection",
+    "slow-reply",
+    "exception",
+    "malformed-exception",
+    "corrupt-reply",
+    "short-reply",
+)
 PLANT_KINDS = {"inverter-fault", "grid-loss", "night-standby", "stale-values"}
 DEFAULT_CODES = {"inverter-fault": 38, "exception": 4}
 GRID_LOSS_CODE = 10

@@ -19,46 +19,14 @@ from pydantic import BaseModel
 
 from sungrow_sim import winet_messages as msgs
 from sungrow_sim.catalogue import Table
+from sungrow_sim.faults import TRANSPORT_KINDS, Fault, FaultSet
 from sungrow_sim.winet_sessions import Session, SessionLimitError, Sessions, WinetOptions
 
 logger = logging.getLogger(__name__)
 
 MAX_WS_MESSAGE = 64 * 1024
 PROTOCOL = "http"  # the fault scope of both dongle listeners
-READ_FAULTS = (
-    "no-reply",
-    "drop-connection",
-    "slow-reply",
-    "exception",
-    "malformed-exception",
-    "corrupt-reply",
-    "short-reply",
-)
 NO_REPLY_HOLD_S = 60.0  # longer than any client's timeout
-
-
-class Fault(Protocol):
-    """An active fault (see `sungrow_sim.faults.Fault`)."""
-
-    kind: str
-    code: int | None
-    delay_s: float | None
-    max_sessions: int | None
-
-
-class FaultSource(Protocol):
-    """Run-time faults (see `sungrow_sim.faults.FaultSet.hit`)."""
-
-    def hit(
-        self,
-        kinds: tuple[str, ...],
-        protocol: str,
-        unit_id: int | None = None,
-        wire: int | None = None,
-        count: int = 1,
-    ) -> Fault | None:
-        """The first matching fault that fires, or None."""
-        ...
 
 
 class RegisterSource(Protocol):
@@ -115,7 +83,7 @@ class WinetServer:
     ):
         self.sim = sim
         self.options = as_options(options)
-        self.faults: FaultSource | None = getattr(sim, "faults", None)
+        self.faults: FaultSet | None = getattr(sim, "faults", None)
         self.sessions = Sessions(self.options, clock) if clock else Sessions(self.options)
         self.ws_port: int | None = None
         self.http_port: int | None = None
@@ -243,7 +211,7 @@ class WinetServer:
 
     async def _read(self, params: msgs.GetParamQuery) -> dict[str, Any] | None:
         """Read the registers asked for, through any injected fault."""
-        fault = self.fault(READ_FAULTS, params.dev_id, params.wire_address, params.param_num)
+        fault = self.fault(TRANSPORT_KINDS, params.dev_id, params.wire_address, params.param_num)
         if fault is not None and fault.kind in ("no-reply", "drop-connection"):
             if fault.kind == "no-reply":
                 await asyncio.sleep(fault.delay_s or NO_REPLY_HOLD_S)

@@ -11,22 +11,12 @@ import random
 import struct
 from dataclasses import dataclass
 
-from sungrow_sim.faults import Fault
+from sungrow_sim.faults import TRANSPORT_KINDS, Fault
 from sungrow_sim.modbus import framing, pdu
 from sungrow_sim.simulator import Simulator
 
 log = logging.getLogger(__name__)
 
-TRANSPORT_KINDS = (
-    "no-reply",
-    "drop-connection",
-    "slow-reply",
-    "exception",
-    "malformed-exception",
-    "corrupt-reply",
-    "short-reply",
-)
-CONNECTION_KINDS = ("refuse-connections", "session-limit")
 MAX_BUFFER = 4096
 
 
