@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from pymodbus.client import ModbusTcpClient
 from sungrow_sim.encoding import decode_ascii
+from sungrow_sim.faults import DESCRIPTIONS
 from support.simproc import launch, serve_command
 from support.sungather import ranges
 
@@ -140,22 +141,7 @@ def test_help_teaches_the_flags_other_tools_drive():
 
 def test_inject_fault_help_lists_every_kind_with_its_options():
     out = run("ctl", "inject-fault", "--help").stdout
-    for kind in (
-        "inverter-fault",
-        "grid-loss",
-        "night-standby",
-        "exception",
-        "malformed-exception",
-        "no-reply",
-        "slow-reply",
-        "drop-connection",
-        "refuse-connections",
-        "corrupt-reply",
-        "short-reply",
-        "stale-values",
-        "session-limit",
-        "token-expiry",
-    ):
+    for kind in DESCRIPTIONS:
         assert kind in out
     for option in (
         "--duration",
