@@ -186,3 +186,10 @@ def test_the_consumer_docs_use_the_helpers_real_api():
     known = [Simulator, InverterState]
     missing = [n for n in called | documented if not any(hasattr(k, n) for k in known)]
     assert missing == []
+
+
+def test_the_readme_carries_the_same_complete_consumer_test():
+    docs = (ROOT / "docs" / "consumer-testing.md").read_text()
+    readme = (ROOT / "README.md").read_text()
+    (example,) = re.findall(r"```python\n(.*?)```", docs, re.S)[:1]
+    assert f"```python\n{example}```" in readme
