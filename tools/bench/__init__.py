@@ -1,0 +1,1 @@
+"""Benchmark of the simulator against a bare pymodbus server (`tox -e bench`)."""

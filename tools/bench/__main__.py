@@ -1,0 +1,288 @@
+"""`python -m tools.bench`: the simulator side by side with a bare pymodbus server.
+
+Prints a table, then one line:
+`bench: scrape_ratio=X p99_ratio=X start_s=X rss_mib=X fleet100_ratio=X`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sungrow_sim.catalogue import catalogue
+from support.sungather import ranges
+
+from tools.bench import measure, startup
+from tools.bench.procs import Server, bare_argv, bytecode_env, launch, sim_argv
+from tools.bench.stats import ms
+from tools.bench.wire import PlainClient
+
+MODEL = "SH10RT"
+FLEET = (1, 10, 100)
+SETTLE_S = 1.5
+# What any server on our stack pays before doing anything: the two libraries it needs.
+FLOOR_IMPORTS = "import aiohttp.web, pydantic.main"
+
+
+@dataclass
+class Row:
+    """One line of the table."""
+
+    what: str
+    sim: str
+    base: str = ""
+    ratio: float | None = None
+    target: float | None = None
+
+    def cells(self) -> list[str]:
+        """The row's columns as text."""
+        ratio = "" if self.ratio is None else f"{self.ratio:.2f}"
+        if self.target is None:
+            verdict = ""
+        else:
+            verdict = "ok" if (self.ratio or 0) <= self.target else "MISSED"
+        target = "" if self.target is None else f"<= {self.target:g}"
+        return [self.what, self.sim, self.base, ratio, target, verdict]
+
+
+def snapshot_blocks(port: int) -> dict[str, list[list]]:
+    """Every register block the simulator serves for MODEL, read over Modbus."""
+    spec = catalogue().model(MODEL)
+    client = PlainClient(port)
+    blocks: dict[str, list[list]] = {}
+    try:
+        for table in ("input", "holding"):
+            for start, count in spec.blocks(table):
+                words: list[int] = []
+                for offset in range(0, count, 125):
+                    n = min(125, count - offset)
+                    data = client.read((table, start + offset, n))
+                    words += [
+                        int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2)
+                    ]
+                blocks.setdefault(table, []).append([start, words])
+    finally:
+        client.close()
+    return blocks
+
+
+def fleet_config(workdir: Path, count: int) -> Path:
+    """A config file with `count` inverters at unit ids 1..count (JSON is YAML)."""
+    path = workdir / f"fleet-{count}.yaml"
+    inverters = [
+        {"model": MODEL, "serial": f"SIM{unit:07d}", "unit_id": unit}
+        for unit in range(1, count + 1)
+    ]
+    config = {"protocols": ["modbus"], "start_time": "2026-06-21T12:00:00", "inverters": inverters}
+    path.write_text(json.dumps(config))
+    return path
+
+
+def run(settings: measure.Settings, workdir: Path) -> tuple[list[Row], dict[str, float]]:
+    """Every comparison; the table rows and the headline figures."""
+    warm = bytecode_env(workdir / "pycache")
+    mix = measure.scrape_mix(ranges(MODEL, 2))
+    rows: list[Row] = []
+    # One throwaway run fills the bytecode cache (as pip does for the rock), so the
+    # measured processes neither compile nor carry the compiler's garbage.
+    launch("warm-up", sim_argv("--model", MODEL), workdir, warm).stop()
+    launch(
+        "warm-up-config", sim_argv("--config", str(fleet_config(workdir, 1))), workdir, warm
+    ).stop()
+    sim = launch("simulator", sim_argv("--model", MODEL), workdir, warm)
+    servers: list[Server] = [sim]
+    try:
+        blocks = workdir / "blocks.json"
+        blocks.write_text(json.dumps(snapshot_blocks(sim.port)))
+        launch("bare-warm-up", bare_argv(blocks), workdir, warm).stop()
+        bare = launch("bare", bare_argv(blocks), workdir, warm)
+        servers.append(bare)
+        time.sleep(SETTLE_S)
+        idle = {s.name: s.rss_mib() for s in servers}
+        per_scrape = measure.scrape(servers, mix, settings)
+        scrape_ratio = per_scrape["simulator"] / per_scrape["bare"]
+        rows.append(
+            Row(
+                f"scrape ({len(mix)} reads), per scrape",
+                ms(per_scrape["simulator"]),
+                ms(per_scrape["bare"]),
+                scrape_ratio,
+                1.10,
+            )
+        )
+        conc = measure.concurrent(servers, mix, settings).values
+        for key, target in (("p50", None), ("p99", 1.25)):
+            ratio = conc["simulator"][key] / conc["bare"][key]
+            rows.append(
+                Row(
+                    f"{settings.clients} clients, {key} read latency",
+                    ms(conc["simulator"][key]),
+                    ms(conc["bare"][key]),
+                    ratio,
+                    target,
+                )
+            )
+        p99_ratio = conc["simulator"]["p99"] / conc["bare"]["p99"]
+        loaded = {s.name: s.rss_mib() for s in servers}
+        rows.append(
+            Row(
+                "RSS idle (MiB; target <= 50)",
+                f"{idle['simulator']:.1f}",
+                f"{idle['bare']:.1f}",
+                idle["simulator"] / 50,
+                1.0,
+            )
+        )
+        rows.append(
+            Row(
+                "RSS after the load above (MiB)",
+                f"{loaded['simulator']:.1f}",
+                f"{loaded['bare']:.1f}",
+            )
+        )
+        per_mode = measure.modes(sim, mix, settings)
+        for mode in ("sungrow", "http"):
+            rows.append(
+                Row(
+                    f"{mode} mode vs plain, per scrape",
+                    ms(per_mode[mode]),
+                    ms(per_mode["plain"]) + " plain",
+                    per_mode[mode] / per_mode["plain"],
+                )
+            )
+    finally:
+        for server in servers:
+            server.stop()
+    fleet_rows, fleet_ratio = _fleet(settings, workdir, warm, mix)
+    start_rows, start_s = _startup(settings, workdir, warm, blocks)
+    rows += fleet_rows + start_rows
+    headline = {
+        "scrape_ratio": scrape_ratio,
+        "p99_ratio": p99_ratio,
+        "start_s": start_s,
+        "rss_mib": idle["simulator"],
+        "fleet100_ratio": fleet_ratio,
+    }
+    return rows, headline
+
+
+def _fleet(
+    settings: measure.Settings, workdir: Path, warm: dict[str, str], mix
+) -> tuple[list[Row], float]:
+    servers: dict[int, Server] = {}
+    try:
+        for n in FLEET:
+            servers[n] = launch(
+                f"fleet{n}", sim_argv("--config", str(fleet_config(workdir, n))), workdir, warm
+            )
+        time.sleep(SETTLE_S)
+        idle = {n: server.rss_mib() for n, server in servers.items()}
+        result = measure.fleet(servers, mix, settings).values
+    finally:
+        for server in servers.values():
+            server.stop()
+    one = result["1"]
+    rows = []
+    for n in FLEET[1:]:
+        fig = result[str(n)]
+        target = 1.2 if n == FLEET[-1] else None
+        rows.append(
+            Row(
+                f"{n} inverters vs 1, mean per read",
+                ms(fig["mean"]),
+                ms(one["mean"]),
+                fig["mean"] / one["mean"],
+                target,
+            )
+        )
+        rows.append(
+            Row(
+                f"{n} inverters vs 1, p99 per read",
+                ms(fig["p99"]),
+                ms(one["p99"]),
+                fig["p99"] / one["p99"],
+            )
+        )
+        growth = (idle[n] - idle[1]) / (n - 1)
+        rows.append(
+            Row(
+                f"{n} inverters vs 1, RSS idle / loaded (MiB)",
+                f"{idle[n]:.1f} / {fig['rss']:.1f} ({growth:+.2f}/inverter)",
+                f"{idle[1]:.1f} / {one['rss']:.1f}",
+            )
+        )
+    return rows, result[str(FLEET[-1])]["mean"] / one["mean"]
+
+
+def _startup(
+    settings: measure.Settings, workdir: Path, warm: dict[str, str], blocks: Path
+) -> tuple[list[Row], float]:
+    sim = sim_argv("--model", MODEL, "--modbus-port", "PORT")
+    bare = [
+        *bare_argv(blocks),
+        "--port",
+        "PORT",
+        "--ready-file",
+        str(workdir / "bare-start.ready"),
+    ]
+    n = settings.launches
+    warm_s = startup.median_start(sim, warm, workdir, n)
+    cold_s = startup.median_start(sim, bytecode_env(None), workdir, max(1, n // 2))
+    bare_s = startup.median_start(bare, warm, workdir, n)
+    floor_s = startup.median_exit([sys.executable, "-c", FLOOR_IMPORTS], warm, n)
+    rows = [
+        Row(
+            "start to first read (s; target <= 0.5)",
+            f"{warm_s:.3f}",
+            f"{bare_s:.3f}",
+            warm_s / 0.5,
+            1.0,
+        ),
+        Row("  same, no bytecode cache (cold)", f"{cold_s:.3f}"),
+        Row("  floor: python importing aiohttp.web + pydantic", f"{floor_s:.3f}"),
+        Row("RSS floor: python + aiohttp.web + pydantic (MiB)", f"{startup.floor_rss(warm):.1f}"),
+    ]
+    return rows, warm_s
+
+
+def print_table(rows: list[Row]) -> None:
+    """Aligned columns."""
+    header = ["comparison", "simulator", "baseline", "ratio", "target", ""]
+    table = [header, *(r.cells() for r in rows)]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    for line in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the bench and print the table and the final line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.bench", description=(__doc__ or "").splitlines()[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
+    args = parser.parse_args(argv)
+    settings = measure.Settings()
+    if args.quick:
+        settings = measure.Settings(rounds=3, scrapes=5, reads_per_client=30, launches=3)
+    with tempfile.TemporaryDirectory(prefix="sungrow-bench-") as tmp:
+        rows, headline = run(settings, Path(tmp))
+    print_table(rows)
+    print(
+        "baseline: pymodbus 3.16 ModbusTcpServer over SimDevice/SimData static blocks; ratio = simulator / baseline"
+    )
+    print(
+        "bench: "
+        + " ".join(
+            f"{k}={v:.3g}" if k != "rss_mib" else f"{k}={v:.1f}" for k, v in headline.items()
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
