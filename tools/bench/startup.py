@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 from tools.bench.procs import root
-from tools.bench.stats import median
 from tools.bench.wire import PlainClient, ReadError
 
 FIRST_READ = ("input", 4999, 1)
@@ -58,19 +57,11 @@ def time_to_first_read(argv: list[str], env: dict[str, str], workdir: Path) -> f
         proc.wait(timeout=10)
 
 
-def median_start(argv: list[str], env: dict[str, str], workdir: Path, launches: int) -> float:
-    """Median seconds from process start to first read over several launches."""
-    return median([time_to_first_read(argv, env, workdir) for _ in range(launches)])
-
-
-def median_exit(argv: list[str], env: dict[str, str], launches: int) -> float:
-    """Median seconds a command takes from start to exit."""
-    times = []
-    for _ in range(launches):
-        started = time.perf_counter()
-        subprocess.run(argv, env=env, cwd=root(), check=True)
-        times.append(time.perf_counter() - started)
-    return median(times)
+def time_to_exit(argv: list[str], env: dict[str, str]) -> float:
+    """Seconds a command takes from start to exit."""
+    started = time.perf_counter()
+    subprocess.run(argv, env=env, cwd=root(), check=True)
+    return time.perf_counter() - started
 
 
 def floor_rss(env: dict[str, str]) -> float:
