@@ -19,6 +19,11 @@ WorkState = Literal["run", "stop", "standby", "fault"]
 EFFICIENCY = 0.97
 SYSTEM_DERATE = 0.9
 MAX_SUBSTEP_S = 60.0
+# Counters kept per period (total, daily, monthly, yearly) for each integrated flow.
+_PERIOD_COUNTERS = tuple(
+    tuple(f"{period}_{name}_kwh" for period in ("total", "daily", "monthly", "yearly"))
+    for name in ("yield", "export", "direct", "battery_charge")
+)
 BATTERY_RESERVE_PCT = 10.0
 
 
@@ -229,14 +234,10 @@ class Plant:
         direct = f.direct_w * hours / 1000
         charged = max(f.battery_w, 0.0) * hours / 1000
         discharged = max(-f.battery_w, 0.0) * hours / 1000
-        for period in ("total", "daily", "monthly", "yearly"):
-            for name, value in (
-                ("yield", produced),
-                ("export", exported),
-                ("direct", direct),
-                ("battery_charge", charged),
-            ):
-                attr = f"{period}_{name}_kwh"
+        for names, value in zip(
+            _PERIOD_COUNTERS, (produced, exported, direct, charged), strict=True
+        ):
+            for attr in names:
                 setattr(c, attr, getattr(c, attr) + value)
         c.total_import_kwh += imported
         c.daily_import_kwh += imported
@@ -251,11 +252,8 @@ class Plant:
 
     def _roll_calendar(self, local: datetime) -> None:
         c = self.counters
-        day, month, year = (
-            local.strftime("%Y-%m-%d"),
-            local.strftime("%Y-%m"),
-            local.strftime("%Y"),
-        )
+        day = local.strftime("%Y-%m-%d")  # one strftime: this runs every substep
+        month, year = day.rsplit("-", 1)[0], day.split("-", 1)[0]
         if c.day and c.day != day:
             for name in (
                 "yield",
