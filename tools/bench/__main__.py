@@ -208,6 +208,14 @@ def _fleet(
                 fig["p99"] / one["p99"],
             )
         )
+        rows.append(
+            Row(
+                f"{n} inverters vs 1, start to ready (s)",
+                f"{servers[n].ready_s:.2f}",
+                f"{servers[1].ready_s:.2f}",
+                servers[n].ready_s / servers[1].ready_s,
+            )
+        )
         growth = (idle[n] - idle[1]) / (n - 1)
         rows.append(
             Row(

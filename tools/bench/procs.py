@@ -24,6 +24,7 @@ class Server:
     name: str
     proc: subprocess.Popen[bytes]
     ports: dict[str, int]
+    ready_s: float = 0.0  # from process start to its ready file
 
     @property
     def port(self) -> int:
@@ -81,11 +82,13 @@ def launch(name: str, argv: list[str], workdir: Path, env: dict[str, str]) -> Se
     ready = workdir / f"{name}-{time.monotonic_ns()}.ready"
     argv = [*argv, "--ready-file", str(ready)]
     log = (workdir / f"{ready.stem}.log").open("wb")
+    started = time.monotonic()
     proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root())
-    deadline = time.monotonic() + READY_TIMEOUT_S
+    deadline = started + READY_TIMEOUT_S
     while True:
         try:
-            return Server(name, proc, json.loads(ready.read_text()))
+            ports = json.loads(ready.read_text())
+            return Server(name, proc, ports, time.monotonic() - started)
         except (FileNotFoundError, json.JSONDecodeError):
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
