@@ -11,7 +11,6 @@ import json
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from sungrow_sim.catalogue import catalogue
@@ -19,6 +18,7 @@ from support.sungather import ranges
 
 from tools.bench import measure, startup
 from tools.bench.procs import Server, bare_argv, bytecode_env, launch, sim_argv
+from tools.bench.report import Row, print_table
 from tools.bench.stats import median, ms
 from tools.bench.wire import PlainClient
 
@@ -27,27 +27,6 @@ FLEET = (1, 10, 100)
 SETTLE_S = 1.5
 # What any server on our stack pays before doing anything: the two libraries it needs.
 FLOOR_IMPORTS = "import aiohttp.web, pydantic.main"
-
-
-@dataclass
-class Row:
-    """One line of the table."""
-
-    what: str
-    sim: str
-    base: str = ""
-    ratio: float | None = None
-    target: float | None = None
-
-    def cells(self) -> list[str]:
-        """The row's columns as text."""
-        ratio = "" if self.ratio is None else f"{self.ratio:.2f}"
-        if self.target is None:
-            verdict = ""
-        else:
-            verdict = "ok" if (self.ratio or 0) <= self.target else "MISSED"
-        target = "" if self.target is None else f"<= {self.target:g}"
-        return [self.what, self.sim, self.base, ratio, target, verdict]
 
 
 def snapshot_blocks(port: int) -> dict[str, list[list]]:
@@ -260,15 +239,6 @@ def _startup(
         Row("RSS floor: python + aiohttp.web + pydantic (MiB)", f"{startup.floor_rss(warm):.1f}"),
     ]
     return rows, warm_s
-
-
-def print_table(rows: list[Row]) -> None:
-    """Aligned columns."""
-    header = ["comparison", "simulator", "baseline", "ratio", "target", ""]
-    table = [header, *(r.cells() for r in rows)]
-    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
-    for line in table:
-        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
 
 
 def main(argv: list[str] | None = None) -> int:
