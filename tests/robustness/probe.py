@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pymodbus.client import AsyncModbusTcpClient
@@ -21,25 +22,37 @@ SERIAL_WIRE = 4989
 ACTIVE_POWER_WIRE = 13033  # documented 13034 total_active_power, S32 low word first
 
 
-async def exchange(port: int, data: bytes, wait_s: float = 0.3) -> tuple[bytes, bool]:
-    """Send bytes, collect what comes back for `wait_s`; (reply, closed by the server)."""
+LATE_S = 5.0  # how long a loaded machine may take to send what is still owed
+
+
+async def exchange(
+    port: int, data: bytes, wait_s: float = 0.3, done: Callable[[bytes], bool] | None = None
+) -> tuple[bytes, bool]:
+    """Send bytes, collect the answer; (reply, closed by the server).
+
+    Reads until `done(reply)` holds, the server closes, or `wait_s` passes with `done`
+    unset; a reply that ends in a partial MBAP frame is read on for up to LATE_S.
+    """
     reader, writer = await asyncio.open_connection(HOST, port)
     received = bytearray()
     closed = False
+    loop = asyncio.get_running_loop()
+    quiet = loop.time() + (LATE_S if done else wait_s)
+    hard = loop.time() + LATE_S
     try:
         writer.write(data)
         with contextlib.suppress(ConnectionError):
             await writer.drain()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait_s
-        while (left := deadline - loop.time()) > 0:
+        while not (done and done(bytes(received))):
+            deadline = quiet if _whole_frames(received) else hard
+            if (left := deadline - loop.time()) <= 0:
+                break
             try:
                 chunk = await asyncio.wait_for(reader.read(4096), left)
             except TimeoutError:
                 break
             except ConnectionError:
-                closed = True
-                break
+                chunk = b""
             if not chunk:
                 closed = True
                 break
@@ -49,6 +62,51 @@ async def exchange(port: int, data: bytes, wait_s: float = 0.3) -> tuple[bytes, 
         with contextlib.suppress(ConnectionError):
             await writer.wait_closed()
     return bytes(received), closed
+
+
+def _whole_frames(data: bytes | bytearray) -> bool:
+    """True unless the data ends inside an MBAP frame (encrypted streams count as whole)."""
+    while len(data) >= 6 and data[2:4] == b"\0\0":
+        size = 6 + int.from_bytes(data[4:6], "big")
+        if len(data) < size:
+            return False
+        data = data[size:]
+    return len(data) == 0 or data[2:4] != b"\0\0" or len(data) >= 6
+
+
+def frame_count(count: int) -> Callable[[bytes], bool]:
+    """`done` for `exchange`: at least `count` whole MBAP frames arrived."""
+
+    def done(data: bytes) -> bool:
+        seen = 0
+        while len(data) >= 6 and seen < count:
+            size = 6 + int.from_bytes(data[4:6], "big")
+            if len(data) < size:
+                break
+            data, seen = data[size:], seen + 1
+        return seen >= count
+
+    return done
+
+
+def encrypted_count(count: int) -> Callable[[bytes], bool]:
+    """`done` for `exchange`: at least `count` whole encrypted frames arrived."""
+
+    def done(data: bytes) -> bool:
+        seen = 0
+        while len(data) >= 4 and seen < count:
+            size = 4 + data[2] + data[3]
+            if len(data) < size:
+                break
+            data, seen = data[size:], seen + 1
+        return seen >= count
+
+    return done
+
+
+def at_least(size: int) -> Callable[[bytes], bool]:
+    """`done` for `exchange`: at least `size` bytes arrived."""
+    return lambda data: len(data) >= size
 
 
 def mbap_frames(data: bytes) -> list[tuple[int, int, bytes]]:
@@ -160,7 +218,7 @@ PRIV_KEY = b"Grow#0*2Sun68CbE"
 
 async def fetch_key(port: int) -> bytes:
     """The public key, as SungrowModbusTcpClient asks for it."""
-    reply, _ = await exchange(port, GET_KEY, wait_s=0.5)
+    reply, _ = await exchange(port, GET_KEY, done=at_least(25))
     assert len(reply) == 25, reply.hex()
     return reply[9:]
 

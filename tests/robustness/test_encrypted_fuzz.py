@@ -12,9 +12,11 @@ import struct
 
 import pytest
 from robustness.probe import (
+    LATE_S,
     Expected,
     decrypt,
     encrypt,
+    encrypted_count,
     exchange,
     fetch_key,
     mbap_frames,
@@ -37,7 +39,9 @@ def key(sim: SimProcess) -> bytes:
 async def test_a_valid_encrypted_read_answers_the_device_code(
     sim: SimProcess, key: bytes, expected: Expected
 ):
-    reply, _ = await exchange(sim.ports["modbus_port"], encrypt(key, read_adu()))
+    reply, _ = await exchange(
+        sim.ports["modbus_port"], encrypt(key, read_adu()), done=encrypted_count(1)
+    )
     [adu] = decrypt(key, reply)
     assert mbap_frames(adu) == [
         (0x6868, 1, bytes([4, 2]) + expected.device_code.to_bytes(2, "big"))
@@ -60,7 +64,7 @@ async def test_bad_headers_close_the_connection(
 ):
     port = sim.ports["modbus_port"]
     async with reading_alongside(port, expected):
-        reply, closed = await exchange(port, header + b"\0" * 32, wait_s=2.0)
+        reply, closed = await exchange(port, header + b"\0" * 32, wait_s=LATE_S)
     assert reply == b"" and closed
 
 
@@ -73,7 +77,7 @@ async def test_frames_under_a_wrong_key_close_the_connection(
         for _ in range(20):
             wrong = bytes(rng.randrange(256) for _ in range(16))
             assert wrong != key
-            reply, closed = await exchange(port, encrypt(wrong, read_adu()), wait_s=2.0)
+            reply, closed = await exchange(port, encrypt(wrong, read_adu()), wait_s=LATE_S)
             assert reply == b"" and closed
 
 
@@ -111,6 +115,6 @@ async def test_unknown_unit_and_oversized_reads_get_encrypted_exceptions(
     port = sim.ports["modbus_port"]
     stream = encrypt(key, read_adu(unit=9)) + encrypt(key, read_adu(address=12999, count=125))
     async with reading_alongside(port, expected):
-        reply, _ = await exchange(port, stream)
+        reply, _ = await exchange(port, stream, done=encrypted_count(2))
     frames = [frame for adu in decrypt(key, reply) for frame in mbap_frames(adu)]
     assert frames == [(0x6868, 9, b"\x84\x0b"), (0x6868, 1, b"\x84\x03")]

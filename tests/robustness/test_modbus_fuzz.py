@@ -12,7 +12,15 @@ import struct
 import time
 
 import pytest
-from robustness.probe import Expected, check_pdu, exchange, mbap_frames, reading_alongside
+from robustness.probe import (
+    LATE_S,
+    Expected,
+    check_pdu,
+    exchange,
+    frame_count,
+    mbap_frames,
+    reading_alongside,
+)
 from support.simproc import SimProcess
 
 SEED = 7
@@ -36,9 +44,9 @@ def harmless(data: bytes) -> bytes:
     return data
 
 
-async def answered(port: int, data: bytes) -> list[tuple[int, int, bytes]]:
-    """Frames the server sent back; each must be well formed."""
-    reply, _ = await exchange(port, data)
+async def answered(port: int, data: bytes, expect: int = 0) -> list[tuple[int, int, bytes]]:
+    """Frames the server sent back (waiting for `expect` of them); each well formed."""
+    reply, _ = await exchange(port, data, done=frame_count(expect) if expect else None)
     frames = mbap_frames(reply)
     for _, _, pdu in frames:
         check_pdu(pdu)
@@ -101,13 +109,13 @@ async def test_oversized_and_impossible_lengths_close_the_connection(
 ):
     port = sim.ports["modbus_port"]
     async with reading_alongside(port, expected):
-        reply, closed = await exchange(port, data, wait_s=2.0)
+        reply, closed = await exchange(port, data, wait_s=LATE_S)
     assert reply == b"" and closed
 
 
 async def test_a_frame_just_under_the_limit_is_parsed_not_dropped(sim: SimProcess):
     frame = request(3, 1, bytes([0x2B]) + b"\0" * 252)  # 253-byte PDU: MBAP length 254
-    assert await answered(sim.ports["modbus_port"], frame) == [(3, 1, bytes([0xAB, 1]))]
+    assert await answered(sim.ports["modbus_port"], frame, 1) == [(3, 1, bytes([0xAB, 1]))]
 
 
 @pytest.mark.parametrize("unit", [0, 2, 100, 246, 247, 255])
@@ -116,7 +124,7 @@ async def test_unknown_unit_ids_answer_gateway_target_failed(
 ):
     port = sim.ports["modbus_port"]
     async with reading_alongside(port, expected):
-        frames = await answered(port, request(0x1234, unit, read_pdu(4, 4999, 1)))
+        frames = await answered(port, request(0x1234, unit, read_pdu(4, 4999, 1)), 1)
     assert frames == [(0x1234, unit, bytes([0x84, 11]))]
 
 
@@ -142,7 +150,7 @@ async def test_unsupported_function_codes_answer_an_exception(
 ):
     port = sim.ports["modbus_port"]
     async with reading_alongside(port, expected):
-        assert await answered(port, request(77, 1, pdu)) == [(77, 1, answer)]
+        assert await answered(port, request(77, 1, pdu), 1) == [(77, 1, answer)]
 
 
 @pytest.mark.parametrize(
@@ -164,7 +172,7 @@ async def test_bad_lengths_and_ranges_answer_the_right_exception(
 ):
     port = sim.ports["modbus_port"]
     async with reading_alongside(port, expected):
-        assert await answered(port, request(5, 1, pdu)) == [(5, 1, answer)]
+        assert await answered(port, request(5, 1, pdu), 1) == [(5, 1, answer)]
 
 
 async def test_pipelined_good_and_bad_requests_are_answered_in_order(sim: SimProcess):
@@ -173,7 +181,7 @@ async def test_pipelined_good_and_bad_requests_are_answered_in_order(sim: SimPro
         request(tid, unit, pdu)
         for tid, unit, pdu in [(1, 1, good), (2, 9, good), (3, 1, b"\x07"), (4, 1, good)]
     )
-    frames = await answered(sim.ports["modbus_port"], stream)
+    frames = await answered(sim.ports["modbus_port"], stream, 4)
     assert [(tid, unit, pdu[0]) for tid, unit, pdu in frames] == [
         (1, 1, 4), (2, 9, 0x84), (3, 1, 0x87), (4, 1, 4),
     ]  # fmt: skip
