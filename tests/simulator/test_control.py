@@ -75,6 +75,8 @@ async def test_auto_returns_to_the_plant_model(hybrid):
         ),
         ("POST", "/v1/power", b'{"watts": 50000}', 422, "watts: 50000 is outside 0..10000"),
         ("POST", "/v1/power", b'{"wats": 5}', 422, "wats: Extra inputs are not permitted"),
+        ("POST", "/v1/power", b'{"watts": true}', 422, "watts: Input should be a valid number"),
+        ("POST", "/v1/power", b'{"watts": "300"}', 422, "watts: Input should be a valid number"),
         (
             "POST",
             "/v1/state",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 import pytest
@@ -11,6 +11,7 @@ from sungrow_sim.app import build
 from sungrow_sim.catalogue import RegisterSpec, catalogue
 from sungrow_sim.config import InverterConfig, ServeConfig
 from sungrow_sim.encoding import decode
+from sungrow_sim.plant import Controls
 from sungrow_sim.simulator import Simulator
 
 STEP_S = 60.0
@@ -168,3 +169,23 @@ def test_a_fresh_start_at_noon_shows_the_mornings_yield_as_if_it_ran_all_day():
     assert backfilled == pytest.approx(
         stepped.inverters[1].plant.counters.daily_yield_kwh, rel=0.02
     )
+
+
+def test_one_long_step_integrates_like_many_short_ones():
+    """At 3600x a tick spans an hour: its substeps must walk through that hour."""
+    morning = datetime(2026, 6, 21, 5, 0, tzinfo=UTC)
+
+    def energy_after(steps: int) -> float:
+        config = ServeConfig(
+            inverters=[InverterConfig(model="SG10RT")], start_time=morning, cloudiness=0.0
+        )
+        plant = build(config).inverters[1].plant
+        start = plant.counters.total_yield_kwh
+        for i in range(1, steps + 1):
+            when = morning + timedelta(hours=6 * i / steps)
+            plant.step(when, when, 6 * 3600 / steps, Controls())
+        return plant.counters.total_yield_kwh - start
+
+    one_minute_steps = energy_after(360)
+    assert one_minute_steps > 20
+    assert energy_after(6) == pytest.approx(one_minute_steps, rel=0.01)

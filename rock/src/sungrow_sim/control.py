@@ -25,7 +25,7 @@ class PowerBody(BaseModel):
     """POST /v1/power: watts, or null for the plant model."""
 
     model_config = ConfigDict(extra="forbid")
-    watts: float | None = Field(ge=0)
+    watts: float | None = Field(ge=0, strict=True)
 
 
 class StateBody(BaseModel):
@@ -39,15 +39,15 @@ class LoadBody(BaseModel):
     """POST /v1/load: watts, or null for the house profile."""
 
     model_config = ConfigDict(extra="forbid")
-    watts: float | None = Field(ge=0)
+    watts: float | None = Field(ge=0, strict=True)
 
 
 class BatteryBody(BaseModel):
     """POST /v1/battery: set SOC and/or force power (> 0 charging; null = automatic)."""
 
     model_config = ConfigDict(extra="forbid")
-    soc_pct: float | None = Field(default=None, ge=0, le=100)
-    power_w: float | None = None
+    soc_pct: float | None = Field(default=None, ge=0, le=100, strict=True)
+    power_w: float | None = Field(default=None, strict=True)
     auto: bool = False
 
 

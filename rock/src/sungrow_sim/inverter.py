@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sungrow_sim.catalogue import ModelSpec, RegisterSpec
@@ -95,17 +95,13 @@ class Inverter:
         if faults.of_kind("stale-values", self.info.unit_id) is None:
             self.image.refresh(self.quantities)
 
-    def backfill_today(self, clock: SimClock, step_s: float = 300.0) -> None:
+    def backfill_today(self, clock: SimClock, substep_s: float = 300.0) -> None:
         """Integrate the plant from local midnight to now, as if it had run all day."""
         now = clock.now()
         local = clock.local(now)
         midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        controls = Controls()
-        when = midnight
-        while (remaining := (local - when).total_seconds()) > 0:
-            dt = min(step_s, remaining)
-            self.plant.step(when.astimezone(now.tzinfo), when, dt, controls)
-            when += timedelta(seconds=dt)
+        elapsed = (local - midnight).total_seconds()
+        self.plant.step(now, local, elapsed, Controls(), max_substep_s=substep_s)
 
     def readings(self) -> dict[str, Any]:
         """The headline readings, in engineering units (hybrid-only ones None on SG)."""

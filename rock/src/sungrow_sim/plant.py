@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from sungrow_sim.sun import clear_sky_ghi, solar_elevation_deg
@@ -146,17 +146,27 @@ class Plant:
         ripple = 80 * math.sin(2 * math.pi * hour / 0.37 + self._load_phase)
         return round(350 + morning + evening + ripple)
 
-    def step(self, when: datetime, local: datetime, dt_s: float, controls: Controls) -> None:
-        """Advance to `when`, integrating energy over `dt_s` seconds in bounded substeps."""
-        remaining = max(0.0, dt_s)
-        while True:
-            sub = min(remaining, MAX_SUBSTEP_S)
-            self._roll_calendar(local)
-            self.flows = self._flows(when, local, controls)
+    def step(
+        self,
+        when: datetime,
+        local: datetime,
+        dt_s: float,
+        controls: Controls,
+        max_substep_s: float = MAX_SUBSTEP_S,
+    ) -> None:
+        """Advance to `when` over the last `dt_s` seconds, in equal bounded substeps.
+
+        The substeps walk through that time (each takes the flows at its end), so a long
+        step at a high time scale integrates as accurately as many short ones.
+        """
+        dt_s = max(0.0, dt_s)
+        count = max(1, math.ceil(dt_s / max_substep_s))
+        sub = dt_s / count
+        for index in range(count - 1, -1, -1):
+            back = timedelta(seconds=sub * index)
+            self._roll_calendar(local - back)
+            self.flows = self._flows(when - back, local - back, controls)
             self._integrate(sub)
-            remaining -= sub
-            if remaining <= 0:
-                return
 
     def _state(self, controls: Controls, available_ac: float) -> WorkState:
         if controls.fault_code is not None:
