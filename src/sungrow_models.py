@@ -1,6 +1,6 @@
 """Sungrow models the simulator knows: name -> device code, family, nominal power.
 
-Generated from rock/src/sungrow_sim/data/models.json by tools/gen_charm_models.py;
+Generated from rock/src/sungrow_sim/registers/data/models.json by tools/gen_charm_models.py;
 do not edit by hand, run `python tools/gen_charm_models.py` instead.
 """
 

@@ -2,7 +2,7 @@
 
 Usage: python tools/gen_catalogue.py [REGISTER_FILE [OUT_DIR]]
 
-Writes rock/src/sungrow_sim/data/{models,registers}.json. Facts taken from the register
+Writes rock/src/sungrow_sim/registers/data/{models,registers}.json. Facts taken from the register
 file: device codes, which registers each model has, addresses, types, scales, levels and
 scan blocks. Our own knowledge added here: nominal power, phases, MPPT count and the plant
 quantity that drives each register. Nothing at run time reads the register file.
@@ -19,9 +19,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE = ROOT.parent / "shared" / "reference" / "sungather-registers-sungrow.yaml"
-DATA = ROOT / "rock" / "src" / "sungrow_sim" / "data"
+DATA = ROOT / "rock" / "src" / "sungrow_sim" / "registers" / "data"
 
-# Register name -> plant quantity (see sungrow_sim.quantities). Unlisted names read a
+# Register name -> plant quantity (see sungrow_sim.registers.quantities). Unlisted names read a
 # constant (see CONSTANTS) or zero.
 SOURCES = {
     "daily_power_yields": "daily_yield_kwh",

@@ -15,13 +15,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOGUE = ROOT / "rock" / "src" / "sungrow_sim" / "data" / "models.json"
+CATALOGUE = ROOT / "rock" / "src" / "sungrow_sim" / "registers" / "data" / "models.json"
 TARGET = ROOT / "src" / "sungrow_models.py"
 
 HEADER = '''\
 """Sungrow models the simulator knows: name -> device code, family, nominal power.
 
-Generated from rock/src/sungrow_sim/data/models.json by tools/gen_charm_models.py;
+Generated from rock/src/sungrow_sim/registers/data/models.json by tools/gen_charm_models.py;
 do not edit by hand, run `python tools/gen_charm_models.py` instead.
 """
 

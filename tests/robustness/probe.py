@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pymodbus.client import AsyncModbusTcpClient
-from sungrow_sim.encoding import decode, decode_ascii
+from sungrow_sim.registers import decode, decode_ascii
 
 HOST = "127.0.0.1"  # every fuzz loop targets loopback only
 DEVICE_CODE_WIRE = 4999

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from pymodbus.client import AsyncModbusTcpClient
-from sungrow_sim.app import Service
 from sungrow_sim.config import ServeConfig
+from sungrow_sim.service import Service
 
 ServiceFactory = Callable[..., Awaitable[Service]]
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sungrow_sim.catalogue import catalogue
+from sungrow_sim.registers import catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT.parent / "shared" / "reference" / "sungather-registers-sungrow.yaml"
-PACKAGED = ROOT / "rock" / "src" / "sungrow_sim" / "data"
+PACKAGED = ROOT / "rock" / "src" / "sungrow_sim" / "registers" / "data"
 needs_reference = pytest.mark.skipif(
     not REFERENCE.is_file(), reason=f"{REFERENCE} is not beside this checkout"
 )

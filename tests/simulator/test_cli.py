@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 from pymodbus.client import ModbusTcpClient
-from sungrow_sim.encoding import decode_ascii
 from sungrow_sim.faults import DESCRIPTIONS
+from sungrow_sim.registers import decode_ascii
 from support.simproc import launch, serve_command
 from support.sungather import ranges
 
@@ -275,5 +275,5 @@ def test_the_time_scale_speeds_up_the_inverter_clock(tmp_path):
 def test_the_package_data_is_present_where_installed():
     import sungrow_sim
 
-    data = Path(sungrow_sim.__file__).parent / "data"
+    data = Path(sungrow_sim.__file__).parent / "registers" / "data"
     assert (data / "models.json").is_file() and (data / "registers.json").is_file()

@@ -8,7 +8,7 @@ from unittest import mock
 import aiohttp
 import pytest
 from aiohttp.test_utils import make_mocked_request
-from sungrow_sim.control import ControlApi
+from sungrow_sim.control.api import ControlApi
 
 
 async def call(service, method: str, path: str, token: str | None = None, **kwargs):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sungrow_sim.encoding import decode, decode_ascii, encode, encode_ascii, to_raw
-from sungrow_sim.modbus import framing
+from sungrow_sim.protocols.modbus import framing
+from sungrow_sim.registers import decode, decode_ascii, encode, encode_ascii, to_raw
 
 LIMITS = {
     "U16": (0, 0xFFFF),

@@ -9,7 +9,7 @@ import time
 import pytest
 from pymodbus.client import AsyncModbusTcpClient
 from sungrow_sim.faults import FaultKind, FaultSpec
-from sungrow_sim.modbus import framing
+from sungrow_sim.protocols.modbus import framing
 
 READ_5031 = struct.pack(">HHHBBHH", 1, 0, 6, 1, 4, 5030, 2)  # total active power (U32)
 

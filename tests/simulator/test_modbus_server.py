@@ -7,8 +7,7 @@ import struct
 
 import pytest
 from pymodbus.client import AsyncModbusTcpClient
-from sungrow_sim.catalogue import catalogue
-from sungrow_sim.encoding import decode_ascii
+from sungrow_sim.registers import catalogue, decode_ascii
 from support.sungather import ranges
 
 MODELS = list(catalogue().models)

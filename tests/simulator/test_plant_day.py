@@ -7,11 +7,10 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 
 import pytest
-from sungrow_sim.app import build
-from sungrow_sim.catalogue import RegisterSpec, catalogue
 from sungrow_sim.config import InverterConfig, ServeConfig
-from sungrow_sim.encoding import decode
 from sungrow_sim.plant import Controls
+from sungrow_sim.registers import RegisterSpec, catalogue, decode
+from sungrow_sim.service import build
 from sungrow_sim.simulator import Simulator
 
 STEP_S = 60.0

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from sungrow_sim import winet_messages as msgs
+from sungrow_sim.protocols.winet import messages as msgs
 
 SH10RT = msgs.Device(
     unit_id=1, model="SH10RT", device_code=0x0E03, family="hybrid", serial="SIM0000001"

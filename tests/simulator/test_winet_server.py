@@ -10,8 +10,8 @@ import aiohttp
 import pydantic
 import pytest
 from sungrow_sim.faults import FaultSet, FaultSpec
-from sungrow_sim.winet import start_winet
-from sungrow_sim.winet_sessions import WinetOptions
+from sungrow_sim.protocols.winet.server import start_winet
+from sungrow_sim.protocols.winet.sessions import WinetOptions
 
 
 @dataclass
@@ -32,6 +32,7 @@ class RegisterImage:
 
     def __init__(self):
         self.inverters = {1: Inverter(Info("SH10RT", 0x0E03, "hybrid", "SIM0000001"))}
+        self.faults = FaultSet(seed=0)  # none active unless a test injects one
         self.reads: list[tuple[int, str, int, int]] = []
 
     def read(self, unit_id: int, table: str, address: int, count: int) -> list[int] | int:

@@ -2,7 +2,7 @@
 
 import pydantic
 import pytest
-from sungrow_sim.winet_sessions import SessionLimitError, Sessions, WinetOptions
+from sungrow_sim.protocols.winet.sessions import SessionLimitError, Sessions, WinetOptions
 
 
 class Clock:

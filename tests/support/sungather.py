@@ -7,7 +7,7 @@ when a selected register's documented address lies in [start, start + range].
 
 from __future__ import annotations
 
-from sungrow_sim.catalogue import Table, catalogue
+from sungrow_sim.registers import Table, catalogue
 
 
 def ranges(model: str, level: int) -> list[tuple[Table, int, int]]:

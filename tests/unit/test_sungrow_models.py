@@ -7,7 +7,15 @@ from pathlib import Path
 
 from sungrow_models import MODELS, ModelInfo
 
-CATALOGUE = Path(__file__).parents[2] / "rock" / "src" / "sungrow_sim" / "data" / "models.json"
+CATALOGUE = (
+    Path(__file__).parents[2]
+    / "rock"
+    / "src"
+    / "sungrow_sim"
+    / "registers"
+    / "data"
+    / "models.json"
+)
 
 
 def test_the_charm_knows_exactly_the_models_of_the_simulator_catalogue():

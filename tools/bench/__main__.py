@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sungrow_sim.catalogue import catalogue
+from sungrow_sim.registers import catalogue
 from support.sungather import ranges
 
 from tools.bench import measure, startup

@@ -127,7 +127,7 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:
 def run_serve(args: argparse.Namespace) -> int:
     """Validate the configuration and serve until interrupted."""
     from sungrow_sim import config as cfg
-    from sungrow_sim.app import StartupError, serve
+    from sungrow_sim.service import StartupError, serve
 
     given = vars(args)
     server = {k: given[k] for k in SERVER_FLAGS if k in given}
@@ -154,7 +154,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `sungrow-sim` command."""
-    from sungrow_sim.ctl import add_ctl_parser
+    from sungrow_sim.control.ctl import add_ctl_parser
 
     parser = argparse.ArgumentParser(
         prog="sungrow-sim",
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _list_models(family: str | None) -> int:
-    from sungrow_sim.catalogue import catalogue
+    from sungrow_sim.registers import catalogue
 
     for spec in catalogue().models.values():
         if family in (None, spec.family):

@@ -16,8 +16,9 @@ from pydantic import (
     model_validator,
 )
 
-from sungrow_sim.catalogue import catalogue
-from sungrow_sim.winet_sessions import WinetOptions
+from sungrow_sim.protocols.winet.sessions import WinetOptions
+from sungrow_sim.registers import catalogue
+from sungrow_sim.validation import problems
 
 Protocol = Literal["modbus", "sungrow", "http"]
 ALL_PROTOCOLS: tuple[Protocol, ...] = ("modbus", "sungrow", "http")
@@ -117,22 +118,20 @@ class ServeConfig(BaseModel):
         return "http_port" not in self.model_fields_set
 
 
+def _flag(loc: list[str], message: str) -> tuple[str, str]:
+    """A location as the command-line flag that sets it (the first inverter's are flat)."""
+    if loc[:2] == ["inverters", "0"]:
+        loc = loc[2:]
+    if not loc:
+        return "", message
+    if len(loc) > 1 and loc[1].isdigit():
+        message = f"item {int(loc[1]) + 1}: {message}"
+    return "--" + loc[0].replace("_", "-"), message
+
+
 def describe(error: ValidationError, flags: bool = False) -> str:
     """One line per problem, naming the key (or the CLI flag) and what to change."""
-    lines = []
-    for item in error.errors():
-        loc = [str(p) for p in item["loc"]]
-        if flags and loc[:2] == ["inverters", "0"]:
-            loc = loc[2:]
-        message = item["msg"].removeprefix("Value error, ")
-        if flags and loc:
-            name = "--" + loc[0].replace("_", "-")
-            if len(loc) > 1 and loc[1].isdigit():
-                message = f"item {int(loc[1]) + 1}: {message}"
-        else:
-            name = ".".join(loc)
-        lines.append(f"{name}: {message}")
-    return "\n".join(lines)
+    return "\n".join(problems(error, _flag) if flags else problems(error))
 
 
 def load(

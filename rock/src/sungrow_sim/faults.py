@@ -55,7 +55,7 @@ TRANSPORT_KINDS = (
     "short-reply",
 )
 PLANT_KINDS = {"inverter-fault", "grid-loss", "night-standby", "stale-values"}
-DEFAULT_CODES = {"inverter-fault": 38, "exception": 4}
+DEFAULT_CODES = {"inverter-fault": 38, "exception": 4, "malformed-exception": 2}
 GRID_LOSS_CODE = 10
 
 
@@ -96,9 +96,11 @@ class Fault(FaultSpec):
         """The code the fault reports (defaults per kind)."""
         return self.code if self.code is not None else DEFAULT_CODES.get(self.kind, 0)
 
-    def covers(self, protocol: str, unit_id: int | None, wire: int | None, count: int) -> bool:
-        """Whether a request of this protocol, unit and wire range is affected."""
-        if self.scope not in ("all", protocol):
+    def covers(
+        self, protocols: tuple[str, ...], unit_id: int | None, wire: int | None, count: int
+    ) -> bool:
+        """Whether a request of these protocols, unit and wire range is affected."""
+        if self.scope != "all" and self.scope not in protocols:
             return False
         if self.unit_id is not None and unit_id is not None and unit_id != self.unit_id:
             return False
@@ -170,7 +172,7 @@ class FaultSet:
     def hit(
         self,
         kinds: tuple[str, ...],
-        protocol: str,
+        protocols: tuple[str, ...],
         unit_id: int | None = None,
         wire: int | None = None,
         count: int = 1,
@@ -179,7 +181,7 @@ class FaultSet:
         if not self._faults:
             return None
         for fault in self.active():
-            if fault.kind in kinds and fault.covers(protocol, unit_id, wire, count):
+            if fault.kind in kinds and fault.covers(protocols, unit_id, wire, count):
                 if fault.probability >= 1 or self._rng.random() < fault.probability:
                     return fault
         return None

@@ -6,12 +6,10 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sungrow_sim.catalogue import ModelSpec, RegisterSpec
 from sungrow_sim.clock import SimClock
 from sungrow_sim.faults import GRID_LOSS_CODE, FaultSet
-from sungrow_sim.image import RegisterImage
 from sungrow_sim.plant import Controls, Plant, WorkState
-from sungrow_sim.quantities import compute
+from sungrow_sim.registers import ModelSpec, RegisterImage, RegisterSpec, compute
 
 
 @dataclass

@@ -9,19 +9,15 @@ from datetime import datetime
 from typing import Any
 
 from sungrow_sim import __version__
-from sungrow_sim.catalogue import Table, catalogue
 from sungrow_sim.clock import SimClock
 from sungrow_sim.faults import Fault, FaultSet, FaultSpec
 from sungrow_sim.inverter import Inverter
 from sungrow_sim.plant import Counters, Plant, PlantConfig, WorkState
+from sungrow_sim.registers import START, STOP, ExceptionCode, Table, catalogue
 
 log = logging.getLogger(__name__)
-GATEWAY_TARGET_FAILED = 11
-ILLEGAL_ADDRESS = 2
-ILLEGAL_VALUE = 3
 CLOCK_WIRE = range(4999, 5005)  # documented 5000-5005: year .. second
 START_STOP_WIRES = (5005, 12999)  # documented 5006 (string), 13000 (hybrid)
-START, STOP = 0xCF, 0xCE
 
 
 class ControlError(ValueError):
@@ -31,12 +27,16 @@ class ControlError(ValueError):
 class Simulator:
     """Everything the protocol adapters and the control API talk to."""
 
-    def __init__(self, clock: SimClock, faults: FaultSet) -> None:
+    def __init__(
+        self,
+        clock: SimClock,
+        faults: FaultSet,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
         self.clock = clock
         self.faults = faults
         self.inverters: dict[int, Inverter] = {}
-        self.protocols: dict[str, dict[str, int]] = {}
-        self.on_change: Callable[[], None] = lambda: None
+        self.on_change: Callable[[], None] = on_change or (lambda: None)
         self._last_wall = self.clock.wall()
 
     def add_inverter(
@@ -72,16 +72,16 @@ class Simulator:
         """Registers at a wire address, or a Modbus exception code."""
         inverter = self.inverters.get(unit_id)
         if inverter is None:
-            return GATEWAY_TARGET_FAILED
+            return ExceptionCode.GATEWAY_TARGET_FAILED
         return inverter.image.read(table, address, count)
 
     def write(self, unit_id: int, address: int, values: list[int]) -> int | None:
         """Holding-register write; returns an exception code or None."""
         inverter = self.inverters.get(unit_id)
         if inverter is None:
-            return GATEWAY_TARGET_FAILED
+            return ExceptionCode.GATEWAY_TARGET_FAILED
         if not inverter.image.supports("holding", address, len(values)):
-            return ILLEGAL_ADDRESS
+            return ExceptionCode.ILLEGAL_ADDRESS
         local = self.clock.local()
         fields = [local.year, local.month, local.day, local.hour, local.minute, local.second]
         touched_clock = False
@@ -92,13 +92,13 @@ class Simulator:
                 touched_clock = True
             elif wire in START_STOP_WIRES:
                 if value not in (START, STOP):
-                    return ILLEGAL_VALUE
+                    return ExceptionCode.ILLEGAL_VALUE
                 inverter.overrides.state = None if value == START else "stop"
         if touched_clock:
             try:
                 self.clock.set(datetime(*fields))  # type: ignore[arg-type]
             except ValueError:
-                return ILLEGAL_VALUE
+                return ExceptionCode.ILLEGAL_VALUE
         self.refresh()
         return None
 
@@ -231,10 +231,10 @@ class Simulator:
             "faults": [f.model_dump() for f in self.faults.active() if f.unit_id in (None, unit)],
         }
 
-    def state(self) -> dict[str, Any]:
-        """Everything, as `sungrow-sim ctl state` prints it."""
+    def state(self, protocols: dict[str, dict[str, int]] | None = None) -> dict[str, Any]:
+        """Everything, as `sungrow-sim ctl state` prints it (with the listeners' ports)."""
         return {
             "version": __version__,
-            "protocols": self.protocols,
+            "protocols": protocols or {},
             "inverters": [self.inverter_state(i) for _, i in sorted(self.inverters.items())],
         }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sungrow_sim.catalogue import DataType
+from sungrow_sim.registers.catalogue import DataType
 
 _LIMITS = {
     "U16": (0, 0xFFFF),

@@ -5,11 +5,10 @@ Refreshed from quantities; reads slice it; addresses outside the blocks answer e
 
 from __future__ import annotations
 
-from sungrow_sim.catalogue import ModelSpec, RegisterSpec, Table
-from sungrow_sim.encoding import encode, encode_ascii, to_raw
+from sungrow_sim.registers.catalogue import ModelSpec, RegisterSpec, Table
+from sungrow_sim.registers.codes import ExceptionCode
+from sungrow_sim.registers.encoding import encode, encode_ascii, to_raw
 
-ILLEGAL_ADDRESS = 2
-ILLEGAL_VALUE = 3
 MAX_COUNT = 125
 
 
@@ -61,11 +60,11 @@ class RegisterImage:
     def read(self, table: Table, address: int, count: int) -> list[int] | int:
         """Registers at wire `address`, or a Modbus exception code."""
         if not 1 <= count <= MAX_COUNT:
-            return ILLEGAL_VALUE
+            return ExceptionCode.ILLEGAL_VALUE
         for start, words in self.blocks[table]:
             if start <= address and address + count <= start + len(words):
                 return words[address - start : address - start + count]
-        return ILLEGAL_ADDRESS
+        return ExceptionCode.ILLEGAL_ADDRESS
 
     def supports(self, table: Table, address: int, count: int) -> bool:
         """Whether a read of this span would be answered with data."""

@@ -11,13 +11,15 @@ import random
 import struct
 from dataclasses import dataclass
 
-from sungrow_sim.faults import TRANSPORT_KINDS, Fault
-from sungrow_sim.modbus import framing, pdu
-from sungrow_sim.simulator import Simulator
+from sungrow_sim.protocols.modbus import framing, pdu
+from sungrow_sim.protocols.source import RegisterStore
+from sungrow_sim.protocols.transport import Effect, TransportFaults
+from sungrow_sim.registers import ExceptionCode
 
 log = logging.getLogger(__name__)
 
 MAX_BUFFER = 4096
+SCOPES = ("modbus", "sungrow")  # the fault scopes this port serves: plain, encrypted
 
 
 @dataclass
@@ -32,9 +34,10 @@ class ModbusOptions:
 class ModbusServer:
     """Listens on one port; tracks sessions for the session-limit fault."""
 
-    def __init__(self, sim: Simulator, options: ModbusOptions) -> None:
+    def __init__(self, sim: RegisterStore, options: ModbusOptions) -> None:
         self.sim = sim
         self.options = options
+        self.faults = TransportFaults(sim.faults, SCOPES)
         self.cipher = framing.SungrowCipher(options.public_key) if options.encrypted else None
         self.sessions: set[ModbusConnection] = set()
         self.server: asyncio.Server | None = None
@@ -58,15 +61,10 @@ class ModbusServer:
 
     def admit(self) -> bool:
         """Whether a new connection may open, given connection faults."""
-        faults = self.sim.faults
-        if faults.hit(("refuse-connections",), "modbus") or faults.hit(
-            ("refuse-connections",), "sungrow"
-        ):
+        if self.faults.refuses():
             return False
-        limit = faults.hit(("session-limit",), "modbus") or faults.hit(
-            ("session-limit",), "sungrow"
-        )
-        return limit is None or len(self.sessions) < (limit.max_sessions or 1)
+        limit = self.faults.session_limit()
+        return limit is None or len(self.sessions) < limit
 
     def garbage(self, size: int) -> bytes:
         """Deterministic junk for corrupt replies."""
@@ -143,48 +141,42 @@ class ModbusConnection(asyncio.Protocol):
         tid, unit, request = struct.unpack_from(">H", adu)[0], adu[6], adu[7:]
         read = pdu.read_request(request)
         wire, count = (read[1], read[2]) if read else (None, 1)
-        fault = self.server.sim.faults.hit(TRANSPORT_KINDS, protocol, unit, wire, count)
-        if fault is None:
-            response = pdu.handle(self.server.sim, unit, request)
-        elif (response := self._faulty(fault, unit, request)) is None:
+        effect = self.server.faults.request(protocol, unit, wire, count)
+        if effect.close:
+            self.transport.abort()
+            return
+        if not effect.answer:
             return
         encrypted = protocol == "sungrow"
+        if effect.malformed:
+            # WiNet-S bug: an exception PDU announced with MBAP length 2 instead of 3.
+            function = (request[0] & 0x7F) | 0x80
+            frame = struct.pack(">HHHBBB", tid, 0, 2, unit, function, effect.exception or 0)
+        else:
+            frame = framing.build_mbap(tid, unit, self._response(effect, unit, request, encrypted))
+        self._send(frame, encrypted, effect)
+
+    def _response(self, effect: Effect, unit: int, request: bytes, encrypted: bool) -> bytes:
+        """The response PDU to a request, under the fault's effect."""
+        if effect.exception is not None:
+            return pdu.exception_pdu(request[0], effect.exception)
+        response = pdu.handle(self.server.sim, unit, request)
         if encrypted and len(response) + framing.MBAP_HEADER > framing.MAX_ENCRYPTED_ADU:
             # The one-byte length cannot frame this reply (more than 123 registers): answer
             # a clean exception so only this read fails and the stream stays in step.
-            response = pdu.exception_pdu(request[0], pdu.ILLEGAL_VALUE)
-        if fault is not None and fault.kind == "malformed-exception":
-            # WiNet-S bug: an exception PDU announced with MBAP length 2 instead of 3.
-            code = fault.code or 2
-            frame = struct.pack(">HHHBBB", tid, 0, 2, unit, (request[0] & 0x7F) | 0x80, code)
-        else:
-            frame = framing.build_mbap(tid, unit, response)
-        self._send(frame, encrypted, fault)
-
-    def _faulty(self, fault: Fault, unit: int, request: bytes) -> bytes | None:
-        """The response PDU under a fault; None means send nothing."""
-        kind = fault.kind
-        if kind == "no-reply":
-            return None
-        if kind == "drop-connection":
-            self.transport.abort()
-            return None
-        if kind == "exception":
-            return pdu.exception_pdu(request[0], fault.effective_code)
-        response = pdu.handle(self.server.sim, unit, request)
-        if kind == "corrupt-reply" and len(response) > 2:
+            return pdu.exception_pdu(request[0], ExceptionCode.ILLEGAL_VALUE)
+        if effect.damage == "corrupt" and len(response) > 2:
             wrong = (response[1] + 2) & 0xFF
             return response[:1] + bytes([wrong]) + self.server.garbage(len(response) - 2)
         return response
 
-    def _send(self, frame: bytes, encrypted: bool, fault: Fault | None = None) -> None:
+    def _send(self, frame: bytes, encrypted: bool, effect: Effect | None = None) -> None:
         if encrypted and self.server.cipher is not None:
             frame = self.server.cipher.encrypt_frame(frame)
-        if fault is not None and fault.kind == "short-reply":
+        if effect is not None and effect.damage == "short":
             frame = frame[: max(1, len(frame) // 2)]
-        if fault is not None and fault.kind == "slow-reply":
-            delay = fault.delay_s if fault.delay_s is not None else 5.0
-            asyncio.get_running_loop().call_later(delay, self._write_later, frame)
+        if effect is not None and effect.delay_s:
+            asyncio.get_running_loop().call_later(effect.delay_s, self._write_later, frame)
             return
         self.transport.write(frame)
 

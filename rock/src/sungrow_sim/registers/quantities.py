@@ -5,15 +5,15 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from sungrow_sim.catalogue import ModelSpec
 from sungrow_sim.plant import Controls, Plant
+from sungrow_sim.registers.catalogue import ModelSpec
+from sungrow_sim.registers.codes import START, STOP
 
 WORK_STATE_1 = {"run": 0, "stop": 0x8000, "standby": 0x1400, "fault": 0x5500}
 WORK_STATE_2 = {"run": 0, "stop": 1, "standby": 4, "fault": 9}
 SYSTEM_STATE = {"run": 0x40, "stop": 0x2, "standby": 0x8, "fault": 0x100}
 OFF_GRID_RUN = 0x1000
 GRID_ON, GRID_OFF = 0x55, 0xAA
-START, STOP = 0xCF, 0xCE
 
 
 def _mppt_voltage(spec: ModelSpec, irradiance: float, temperature_c: float) -> float:

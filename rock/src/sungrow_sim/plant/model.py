@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sungrow_sim.sun import clear_sky_ghi, solar_elevation_deg
+from sungrow_sim.plant.sun import clear_sky_ghi, solar_elevation_deg
 
 WorkState = Literal["run", "stop", "standby", "fault"]
 EFFICIENCY = 0.97

@@ -8,38 +8,24 @@ kinds (no-reply, drop-connection, slow-reply, exception, corrupt-reply, short-re
 """
 
 import asyncio
-import inspect
 import logging
 import random
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from aiohttp import WSMsgType, web
 from pydantic import BaseModel
 
-from sungrow_sim import winet_messages as msgs
-from sungrow_sim.catalogue import Table
-from sungrow_sim.faults import TRANSPORT_KINDS, Fault, FaultSet
-from sungrow_sim.winet_sessions import Session, SessionLimitError, Sessions, WinetOptions
+from sungrow_sim.protocols.source import RegisterSource
+from sungrow_sim.protocols.transport import TransportFaults
+from sungrow_sim.protocols.winet import messages as msgs
+from sungrow_sim.protocols.winet.sessions import Session, SessionLimitError, Sessions, WinetOptions
 
 logger = logging.getLogger(__name__)
 
 MAX_WS_MESSAGE = 64 * 1024
 PROTOCOL = "http"  # the fault scope of both dongle listeners
 NO_REPLY_HOLD_S = 60.0  # longer than any client's timeout
-
-
-class RegisterSource(Protocol):
-    """What the dongle needs from the simulator (see `sungrow_sim.simulator.Simulator`)."""
-
-    @property
-    def inverters(self) -> Mapping[int, Any]:
-        """Inverters by unit id; each has `.info` (model, device_code, family, serial)."""
-        ...
-
-    def read(self, unit_id: int, table: Table, address: int, count: int) -> Any:
-        """Registers at a wire address, or a Modbus exception code (may be awaitable)."""
-        ...
 
 
 def as_options(options: object) -> WinetOptions:
@@ -83,7 +69,7 @@ class WinetServer:
     ):
         self.sim = sim
         self.options = as_options(options)
-        self.faults: FaultSet | None = getattr(sim, "faults", None)
+        self.faults = TransportFaults(sim.faults, (PROTOCOL,))
         self.sessions = Sessions(self.options, clock) if clock else Sessions(self.options)
         self.ws_port: int | None = None
         self.http_port: int | None = None
@@ -95,17 +81,9 @@ class WinetServer:
         """Invalidate every token now; clients get 106 on their next request."""
         return self.sessions.expire_all()
 
-    def fault(
-        self, kinds: tuple[str, ...], unit: int | None = None, wire: int | None = None, count=1
-    ) -> Fault | None:
-        """The injected fault of one of `kinds` that fires for this request, if any."""
-        if self.faults is None:
-            return None
-        return self.faults.hit(kinds, PROTOCOL, unit, wire, count)
-
     def session(self, token: str | None) -> Session | None:
         """The live session of `token`; a firing token-expiry fault expires every token."""
-        if self.fault(("token-expiry",)) is not None:
+        if self.faults.expires_tokens():
             self.expire_tokens()
         return self.sessions.get(token)
 
@@ -115,7 +93,7 @@ class WinetServer:
         """Serve one WebSocket connection until the client leaves."""
         ws = web.WebSocketResponse(max_msg_size=MAX_WS_MESSAGE)
         await ws.prepare(request)
-        if self.fault(("refuse-connections",)) is not None:
+        if self.faults.refuses():
             await ws.close(code=1013, message=b"try again later")
             return ws
         self._sockets.add(ws)
@@ -158,8 +136,8 @@ class WinetServer:
         session = self.sessions.get(_text(message.get("token")))
         if session is not None and session.owner == owner:
             return msgs.connect_reply(session.token)
-        limit = self.fault(("session-limit",))
-        if limit is not None and self.sessions.count >= (limit.max_sessions or 1):
+        limit = self.faults.session_limit()
+        if limit is not None and self.sessions.count >= limit:
             logger.info("winet: refusing a session: session-limit fault")
             return msgs.error(msgs.USER_LIMIT, msgs.MSG_USER_LIMIT, "connect")
         try:
@@ -182,7 +160,7 @@ class WinetServer:
 
     async def handle_getparam(self, request: web.Request) -> web.StreamResponse:
         """Serve `GET /device/getParam`: read registers as hex bytes."""
-        if self.fault(("refuse-connections",)) is not None:
+        if self.faults.refuses():
             return _drop(request)
         await self._delay()
         answer = await self.getparam_answer(request.query)
@@ -211,29 +189,27 @@ class WinetServer:
 
     async def _read(self, params: msgs.GetParamQuery) -> dict[str, Any] | None:
         """Read the registers asked for, through any injected fault."""
-        fault = self.fault(TRANSPORT_KINDS, params.dev_id, params.wire_address, params.param_num)
-        if fault is not None and fault.kind in ("no-reply", "drop-connection"):
-            if fault.kind == "no-reply":
-                await asyncio.sleep(fault.delay_s or NO_REPLY_HOLD_S)
+        effect = self.faults.request(
+            PROTOCOL, params.dev_id, params.wire_address, params.param_num
+        )
+        if not effect.answer:
+            if not effect.close:  # no-reply: hold the request past the client's timeout
+                await asyncio.sleep(effect.delay_s or NO_REPLY_HOLD_S)
             return None
-        if fault is not None and fault.kind == "slow-reply":
-            await asyncio.sleep(fault.delay_s if fault.delay_s is not None else 5.0)
-        if fault is not None and fault.kind in ("exception", "malformed-exception"):
-            detail = f"modbus exception {fault.code or 4}"
+        if effect.delay_s:
+            await asyncio.sleep(effect.delay_s)
+        if effect.exception is not None:
+            detail = f"modbus exception {effect.exception}"
             return msgs.answer(msgs.READ_FAILED, msgs.MSG_READ_FAILED, {"detail": detail})
         result = self.sim.read(params.dev_id, params.table, params.wire_address, params.param_num)
-        if inspect.isawaitable(result):
-            result = await result
         if isinstance(result, int):
             detail = f"modbus exception {result}"
             return msgs.answer(msgs.READ_FAILED, msgs.MSG_READ_FAILED, {"detail": detail})
         reply = msgs.getparam_reply(result)
-        if fault is not None and fault.kind in ("corrupt-reply", "short-reply"):
+        if effect.damage is not None:
             value = reply["result_data"]["param_value"]
             cut = value[: 3 * max(1, len(result))]  # half the bytes
-            reply["result_data"]["param_value"] = (
-                cut if fault.kind == "short-reply" else "zz " + cut
-            )
+            reply["result_data"]["param_value"] = cut if effect.damage == "short" else "zz " + cut
         return reply
 
     # Lifecycle ------------------------------------------------------------------------

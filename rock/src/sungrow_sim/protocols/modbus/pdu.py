@@ -6,14 +6,13 @@ import struct
 from functools import cache
 from typing import TYPE_CHECKING
 
-from sungrow_sim.simulator import Simulator
+from sungrow_sim.protocols.source import RegisterStore
+from sungrow_sim.registers import ExceptionCode, Table
 
 if TYPE_CHECKING:
     from pymodbus.pdu import DecodePDU
 
-ILLEGAL_FUNCTION = 1
-ILLEGAL_VALUE = 3
-TABLES = {3: "holding", 4: "input"}
+TABLES: dict[int, Table] = {3: "holding", 4: "input"}
 
 
 @cache
@@ -42,20 +41,20 @@ def registers_pdu(function_code: int, registers: list[int]) -> bytes:
     return struct.pack(f">BB{len(registers)}H", function_code, 2 * len(registers), *registers)
 
 
-def handle(sim: Simulator, unit: int, pdu: bytes) -> bytes:
+def handle(sim: RegisterStore, unit: int, pdu: bytes) -> bytes:
     """Answer one request PDU."""
     if not pdu:
-        return exception_pdu(0, ILLEGAL_FUNCTION)
+        return exception_pdu(0, ExceptionCode.ILLEGAL_FUNCTION)
     if (read := read_request(pdu)) is not None:
         function_code, address, count = read
-        result = sim.read(unit, TABLES[function_code], address, count)  # type: ignore[arg-type]
+        result = sim.read(unit, TABLES[function_code], address, count)
         if isinstance(result, int):
             return exception_pdu(function_code, result)
         return registers_pdu(function_code, result)
     return _handle_other(sim, unit, pdu)
 
 
-def _handle_other(sim: Simulator, unit: int, pdu: bytes) -> bytes:
+def _handle_other(sim: RegisterStore, unit: int, pdu: bytes) -> bytes:
     from pymodbus.pdu.register_message import (  # lazy: see _decoder
         WriteMultipleRegistersRequest,
         WriteMultipleRegistersResponse,
@@ -65,7 +64,7 @@ def _handle_other(sim: Simulator, unit: int, pdu: bytes) -> bytes:
 
     function_code = pdu[0] & 0x7F
     if function_code in TABLES:
-        return exception_pdu(function_code, ILLEGAL_VALUE)  # wrong length for a read
+        return exception_pdu(function_code, ExceptionCode.ILLEGAL_VALUE)  # wrong length for a read
     request = _decoder().decode(pdu)
     if isinstance(request, WriteSingleRegisterRequest):
         values = [request.registers[0]]
@@ -74,7 +73,11 @@ def _handle_other(sim: Simulator, unit: int, pdu: bytes) -> bytes:
         values = list(request.registers)
         response = WriteMultipleRegistersResponse(address=request.address, count=len(values))
     else:
-        code = ILLEGAL_VALUE if function_code in (6, 16) else ILLEGAL_FUNCTION
+        code = (
+            ExceptionCode.ILLEGAL_VALUE
+            if function_code in (6, 16)
+            else ExceptionCode.ILLEGAL_FUNCTION
+        )
         return exception_pdu(function_code, code)
     if (error := sim.write(unit, request.address, values)) is not None:
         return exception_pdu(function_code, error)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sungrow_sim.faults import DESCRIPTIONS, FaultSpec
 from sungrow_sim.simulator import ControlError, Simulator
+from sungrow_sim.validation import one_line
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -62,21 +63,18 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-def _describe(err: ValidationError) -> str:
-    parts = []
-    for item in err.errors():
-        loc = ".".join(str(p) for p in item["loc"])
-        message = item["msg"].removeprefix("Value error, ")
-        parts.append(f"{loc}: {message}" if loc else message)
-    return "; ".join(parts)
-
-
 class ControlApi:
     """Routes over one simulator."""
 
-    def __init__(self, sim: Simulator, token: str | None = None) -> None:
+    def __init__(
+        self,
+        sim: Simulator,
+        token: str | None = None,
+        listeners: Callable[[], dict[str, dict[str, int]]] = dict,
+    ) -> None:
         self.sim = sim
         self.token = token
+        self.listeners = listeners  # the protocol ports, for /v1/state
         self.app = web.Application(middlewares=[self._guard], client_max_size=MAX_BODY)
         self.app.add_routes(
             [
@@ -121,7 +119,7 @@ class ControlApi:
         try:
             return model.model_validate(raw)
         except ValidationError as err:
-            raise web.HTTPUnprocessableEntity(reason=_describe(err)) from None
+            raise web.HTTPUnprocessableEntity(reason=one_line(err)) from None
 
     def _unit(self, request: web.Request) -> int | None:
         raw = request.query.get("unit_id")
@@ -143,7 +141,7 @@ class ControlApi:
         unit = self._unit(request)
         if unit is not None:
             return self._show(request, self.sim.inverter(unit))
-        return web.json_response(self.sim.state())
+        return web.json_response(self.sim.state(self.listeners()))
 
     async def power(self, request: web.Request) -> web.Response:  # noqa: D102
         body = await self._body(request, PowerBody)
@@ -202,6 +200,4 @@ async def start_control(api: ControlApi, host: str, port: int) -> tuple[web.AppR
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
     await site.start()
-    server = site._server
-    assert server is not None
-    return runner, server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, runner.addresses[0][1]

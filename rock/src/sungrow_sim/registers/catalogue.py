@@ -82,7 +82,7 @@ class Catalogue(BaseModel):
 
 
 def _load(name: str) -> dict:
-    return json.loads(resources.files("sungrow_sim.data").joinpath(name).read_text())
+    return json.loads(resources.files("sungrow_sim.registers.data").joinpath(name).read_text())
 
 
 @cache

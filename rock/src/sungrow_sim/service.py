@@ -9,21 +9,21 @@ import json
 import logging
 import random
 import signal
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from sungrow_sim import __version__
-from sungrow_sim.catalogue import catalogue
 from sungrow_sim.clock import SimClock
 from sungrow_sim.config import ServeConfig
 from sungrow_sim.control import ControlApi, start_control
 from sungrow_sim.faults import FaultSet
-from sungrow_sim.modbus.framing import public_key_for
-from sungrow_sim.modbus.server import ModbusOptions, ModbusServer
 from sungrow_sim.persistence import StateStore, snapshot
 from sungrow_sim.plant import Counters
+from sungrow_sim.protocols.modbus import ModbusOptions, ModbusServer, public_key_for
+from sungrow_sim.protocols.winet import WinetServer, start_winet
+from sungrow_sim.registers import catalogue
 from sungrow_sim.simulator import Simulator
-from sungrow_sim.winet import WinetServer, start_winet
 
 log = logging.getLogger("sungrow_sim")
 
@@ -32,14 +32,18 @@ class StartupError(RuntimeError):
     """The server cannot start as configured (the message says what to change)."""
 
 
-def build(config: ServeConfig, store: StateStore | None = None) -> Simulator:
+def build(
+    config: ServeConfig,
+    store: StateStore | None = None,
+    on_change: Callable[[], None] | None = None,
+) -> Simulator:
     """The simulator a config describes, with saved state restored."""
     saved = store.load() if store else None
     start = config.start_time
     if start is None:
         start = saved.clock_now(config.time_scale) if saved else datetime.now(UTC)
     faults = FaultSet(seed=config.seed)
-    sim = Simulator(SimClock(start, config.time_scale, config.timezone), faults)
+    sim = Simulator(SimClock(start, config.time_scale, config.timezone), faults, on_change)
     for index, inv in enumerate(config.inverters):
         spec = catalogue().model(inv.model)
         counters = saved.counters_for(inv.unit_id, inv.model, inv.serial) if saved else None
@@ -88,11 +92,12 @@ class Service:
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
         self.store = StateStore(config.state_dir) if config.state_dir else None
-        self.sim = build(config, self.store)
+        self._saved_version = -1
+        self._serving = False  # control changes are saved once the listeners run
+        self.sim = build(config, self.store, self._save_if_changed)
         self.ports: dict[str, int] = {}
         self._closers: list[Any] = []
         self._tasks: list[asyncio.Task[None]] = []
-        self._saved_version = -1
         self.winet: WinetServer | None = None
 
     async def start(self) -> None:
@@ -113,7 +118,7 @@ class Service:
             self._closers.append(modbus.stop)
         if "http" in protocols:
             await self._start_winet()
-        api = ControlApi(self.sim, cfg.control_token)
+        api = ControlApi(self.sim, cfg.control_token, listeners=self._protocol_view)
         runner, port = await self._bind(
             "control-port",
             lambda h, p: start_control(api, h, p),
@@ -122,8 +127,7 @@ class Service:
         )
         self.ports["control_port"] = port
         self._closers.append(runner.cleanup)
-        self.sim.protocols = self._protocol_view()
-        self.sim.on_change = self._save_if_changed
+        self._serving = True
         self._tasks.append(asyncio.create_task(self.sim.run_ticker(cfg.tick_s)))
         if self.store:
             self._tasks.append(asyncio.create_task(self._flusher()))
@@ -160,13 +164,13 @@ class Service:
         view: dict[str, dict[str, int]] = {}
         for name in self.config.protocols:
             if name in ("modbus", "sungrow"):
-                view[name] = {"port": self.ports["modbus_port"]}
+                view[name] = {"port": self.ports.get("modbus_port", 0)}
             elif name == "http":
                 view[name] = {
-                    "ws_port": self.ports["ws_port"],
+                    "ws_port": self.ports.get("ws_port", 0),
                     "http_port": self.ports.get("http_port", 0),
                 }
-        view["control"] = {"port": self.ports["control_port"]}
+        view["control"] = {"port": self.ports.get("control_port", 0)}
         return view
 
     def _announce(self) -> None:
@@ -197,6 +201,8 @@ class Service:
             tmp.replace(cfg.ready_file)
 
     def _save_if_changed(self) -> None:
+        if not self._serving:
+            return
         if self.store and self.sim.faults.version != self._saved_version:
             self.save()
 

@@ -1,1 +1,0 @@
-"""Modbus TCP, plain and Sungrow-encrypted, over the simulator's register images."""

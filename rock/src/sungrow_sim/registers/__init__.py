@@ -1,0 +1,25 @@
+"""The register side: the catalogue (models and registers), encoding, the image, codes."""
+
+from sungrow_sim.registers.catalogue import DataType, ModelSpec, RegisterSpec, Table, catalogue
+from sungrow_sim.registers.codes import START, STOP, ExceptionCode
+from sungrow_sim.registers.encoding import decode, decode_ascii, encode, encode_ascii, to_raw
+from sungrow_sim.registers.image import RegisterImage
+from sungrow_sim.registers.quantities import compute
+
+__all__ = [
+    "START",
+    "STOP",
+    "DataType",
+    "ExceptionCode",
+    "ModelSpec",
+    "RegisterImage",
+    "RegisterSpec",
+    "Table",
+    "catalogue",
+    "compute",
+    "decode",
+    "decode_ascii",
+    "encode",
+    "encode_ascii",
+    "to_raw",
+]
