@@ -10,7 +10,7 @@ import pytest
 import yaml
 from sungrow_sim.registers import catalogue
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 REFERENCE = ROOT.parent / "shared" / "reference" / "sungather-registers-sungrow.yaml"
 PACKAGED = ROOT / "rock" / "src" / "sungrow_sim" / "registers" / "data"
 needs_reference = pytest.mark.skipif(
