@@ -23,7 +23,7 @@ which. Control the running simulator with `sungrow-sim ctl` (see its --help).
 """
 
 # CLI flag -> config key, for the flags that set one inverter.
-INVERTER_FLAGS = ("model", "serial", "unit_id", "array_kwp", "battery_kwh")
+INVERTER_FLAGS = ("model", "serial", "unit_id", "array_kwp", "battery_kwh", "meter")
 SERVER_FLAGS = (
     "bind",
     "protocols",
@@ -38,6 +38,7 @@ SERVER_FLAGS = (
     "seed",
     "time_scale",
     "start_time",
+    "commissioned",
     "timezone",
     "latitude",
     "longitude",
@@ -73,6 +74,11 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:
         "--array-kwp", type=float, help="PV array size in kWp (default 1.2 x nominal power)"
     )
     g.add_argument("--battery-kwh", type=float, help="battery capacity, hybrids only (default 10)")
+    g.add_argument(
+        "--meter",
+        action=argparse.BooleanOptionalAction,
+        help="string models: a smart meter at the grid point (default on)",
+    )
     g = p.add_argument_group("network")
     g.add_argument("--bind", help="address for the protocol ports (default 127.0.0.1)")
     g.add_argument("--protocols", help="comma list of modbus,sungrow,http (default: all three)")
@@ -101,6 +107,11 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:
     g.add_argument(
         "--start-time",
         help="simulated start, ISO 8601 (default: now, or where saved state left off)",
+    )
+    g.add_argument(
+        "--commissioned",
+        help="ISO 8601 date the plant went into service: a fresh start simulates its "
+        "history from then (default: a year before the start)",
     )
     g.add_argument("--timezone", help="IANA time zone of the inverter clock (default UTC)")
     g.add_argument("--latitude", type=float, help="site latitude (default 48.14)")

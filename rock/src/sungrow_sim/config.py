@@ -39,6 +39,7 @@ class InverterConfig(BaseModel):
     unit_id: int = Field(default=1, ge=1, le=246)
     array_kwp: float | None = Field(default=None, gt=0, le=10_000)
     battery_kwh: float = Field(default=10.0, ge=0, le=1_000)
+    meter: bool = True
 
     @field_validator("model")
     @classmethod
@@ -75,6 +76,7 @@ class ServeConfig(BaseModel):
     seed: int = 0
     time_scale: float = Field(default=1.0, gt=0, le=1_000_000)
     start_time: datetime | None = None
+    commissioned: datetime | None = None
     timezone: str = "UTC"
     latitude: float = Field(default=48.14, ge=-90, le=90)
     longitude: float = Field(default=11.58, ge=-180, le=180)

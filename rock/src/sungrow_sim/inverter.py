@@ -8,8 +8,14 @@ from typing import Any
 
 from sungrow_sim.clock import SimClock
 from sungrow_sim.faults import GRID_LOSS_CODE, FaultSet
-from sungrow_sim.plant import Controls, Plant, WorkState
-from sungrow_sim.registers import ModelSpec, RegisterImage, RegisterSpec, compute
+from sungrow_sim.plant import Controls, Plant, WorkState, simulate
+from sungrow_sim.registers import (
+    ModelSpec,
+    RegisterImage,
+    RegisterSpec,
+    SettingsStore,
+    compute,
+)
 
 
 @dataclass
@@ -56,6 +62,13 @@ class Inverter:
             unit_id, spec.name, spec.device_code, spec.family, serial, spec.nominal_power_w
         )
         self.image = RegisterImage(spec, registers, serial)
+        self.settings = SettingsStore(
+            spec.family,
+            {
+                "nominal_power_w": spec.nominal_power_w,
+                "bdc_rated_power_w": spec.nominal_power_w,
+            },
+        )
         self.string_count = sum(1 for r in registers if r.name.startswith("string_"))
         self.quantities: dict[str, float] = {}
         self.fault_time: datetime | None = None
@@ -69,6 +82,7 @@ class Inverter:
         if code is None and grid_loss and self.spec.family == "string":
             code = GRID_LOSS_CODE
         o = self.overrides
+        self.sync_start_stop()
         return Controls(
             power_w=o.power_w,
             state=o.state,
@@ -77,7 +91,14 @@ class Inverter:
             fault_code=code,
             grid_lost=grid_loss is not None,
             night=faults.of_kind("night-standby", unit) is not None,
+            settings=self.settings.plant(),
         )
+
+    def sync_start_stop(self) -> None:
+        """The start/stop setting shows the stop override (ctl state and Modbus alike)."""
+        if "start_stop" in self.settings.specs:
+            word = "stop" if self.overrides.state == "stop" else "start"
+            self.settings.set_raw("start_stop", self.settings.specs["start_stop"].choices[word])  # type: ignore[index]
 
     def advance(self, now: datetime, local: datetime, dt_s: float, faults: FaultSet) -> None:
         """Step the plant by `dt_s` simulated seconds (0: recompute flows only) and re-encode."""
@@ -92,14 +113,42 @@ class Inverter:
         )
         if faults.of_kind("stale-values", self.info.unit_id) is None:
             self.image.refresh(self.quantities)
+            self.image.put_holding(self.settings.words())
 
-    def backfill_today(self, clock: SimClock, substep_s: float = 300.0) -> None:
+    def backfill(
+        self, clock: SimClock, commissioned: datetime, faults: FaultSet, substep_s: float = 300.0
+    ) -> None:
+        """A fresh inverter's past: commissioning to midnight in hourly steps, then today."""
+        now = clock.now()
+        local = clock.local(now)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        controls = self.controls(faults)
+        past = Controls(settings=controls.settings)
+        self.plant.counters.commissioned = commissioned.isoformat()
+        if commissioned < midnight:
+            simulate(self.plant, commissioned, midnight, clock.zone, past)
+        self.backfill_today(clock, substep_s, past)
+
+    def backfill_today(
+        self, clock: SimClock, substep_s: float = 300.0, controls: Controls | None = None
+    ) -> None:
         """Integrate the plant from local midnight to now, as if it had run all day."""
         now = clock.now()
         local = clock.local(now)
         midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
         elapsed = (local - midnight).total_seconds()
-        self.plant.step(now, local, elapsed, Controls(), max_substep_s=substep_s)
+        self.plant.step(now, local, elapsed, controls or Controls(), max_substep_s=substep_s)
+
+    def catch_up(self, since: datetime, until: datetime, clock: SimClock, faults: FaultSet) -> None:
+        """Integrate the plant over a downtime (saved clock to the restart's clock).
+
+        Counters never go back: a restart after a crash books the energy of the time the
+        clock moved on without the process, in 15-minute steps.
+        """
+        if until <= since:
+            return
+        controls = self.controls(faults)
+        simulate(self.plant, since, until, clock.zone, controls, step_s=900.0)
 
     def readings(self) -> dict[str, Any]:
         """The headline readings, in engineering units (hybrid-only ones None on SG)."""

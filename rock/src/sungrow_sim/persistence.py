@@ -27,6 +27,7 @@ class SavedInverter(BaseModel):
     serial: str
     counters: dict[str, Any]
     overrides: dict[str, Any]
+    settings: dict[str, int] = {}
 
 
 class SavedState(BaseModel):
@@ -100,6 +101,7 @@ def snapshot(sim: Any) -> SavedState:
                 serial=inv.info.serial,
                 counters=inv.plant.counters.as_dict(),
                 overrides=inv.overrides.as_dict(),
+                settings=inv.settings.saved(),
             )
             for unit, inv in sim.inverters.items()
         },

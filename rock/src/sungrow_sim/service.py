@@ -10,7 +10,7 @@ import logging
 import random
 import signal
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sungrow_sim import __version__
@@ -37,19 +37,30 @@ def build(
     store: StateStore | None = None,
     on_change: Callable[[], None] | None = None,
 ) -> Simulator:
-    """The simulator a config describes, with saved state restored."""
+    """The simulator a config describes, with saved state restored.
+
+    A fresh inverter gets its history simulated from the commissioning date; a restored
+    one has the plant integrated over the time the clock moved on while it was down.
+    """
     saved = store.load() if store else None
     start = config.start_time
     if start is None:
         start = saved.clock_now(config.time_scale) if saved else datetime.now(UTC)
     faults = FaultSet(seed=config.seed)
     sim = Simulator(SimClock(start, config.time_scale, config.timezone), faults, on_change)
+    now = sim.clock.now()
+    commissioned = config.commissioned or now - timedelta(days=365)
+    if commissioned.tzinfo is None:
+        commissioned = commissioned.replace(tzinfo=sim.clock.zone)
+    if saved:
+        faults.restore(saved.faults)
     for index, inv in enumerate(config.inverters):
         spec = catalogue().model(inv.model)
         counters = saved.counters_for(inv.unit_id, inv.model, inv.serial) if saved else None
         fresh = counters is None
         if counters is None:
-            counters = _fresh_counters(spec.nominal_power_w, config.seed + index)
+            counters = Counters(battery_soc_pct=round(random.Random(config.seed + index).uniform(40, 60), 1))
+        same = saved is not None and not fresh
         plant = {
             "array_kwp": inv.array_kwp or round(spec.nominal_power_w * 1.2 / 1000, 2),
             "battery_kwh": inv.battery_kwh if spec.family == "hybrid" else 0.0,
@@ -57,33 +68,23 @@ def build(
             "longitude": config.longitude,
             "seed": config.seed + index,
             "cloudiness": config.cloudiness,
+            "meter": inv.meter,
         }
-        inverter = sim.add_inverter(inv.unit_id, inv.model, inv.serial, plant, counters)
+        settings = saved.inverters[inv.unit_id].settings if saved and same else None
+        inverter = sim.add_inverter(inv.unit_id, inv.model, inv.serial, plant, counters, settings)
         if fresh:
-            inverter.backfill_today(sim.clock)
-        if (
-            saved
-            and inv.unit_id in saved.inverters
-            and saved.inverters[inv.unit_id].model == inv.model
-        ):
+            inverter.backfill(sim.clock, min(commissioned, now), faults)
+        elif saved is not None and now > saved.clock:
+            inverter.catch_up(saved.clock, now, sim.clock, faults)
+        if same and saved is not None:
             for key, value in saved.inverters[inv.unit_id].overrides.items():
                 setattr(inverter.overrides, key, value)
     if saved:
-        faults.restore(saved.faults)
         log.info(
             "restored state from %s (%d faults active)", store and store.path, len(faults.active())
         )
     sim.refresh()
     return sim
-
-
-def _fresh_counters(nominal_w: int, seed: int) -> Counters:
-    """A plausible history: about a year of production, deterministic per seed."""
-    rng = random.Random(seed)
-    return Counters(
-        total_yield_kwh=round(nominal_w / 1000 * rng.uniform(900, 1300), 1),
-        battery_soc_pct=round(rng.uniform(40, 60), 1),
-    )
 
 
 class Service:
@@ -203,14 +204,20 @@ class Service:
     def _save_if_changed(self) -> None:
         if not self._serving:
             return
-        if self.store and self.sim.faults.version != self._saved_version:
+        if self.store and self._version() != self._saved_version:
             self.save()
 
     def save(self) -> None:
         """Persist now."""
         if self.store:
-            self._saved_version = self.sim.faults.version
+            self._saved_version = self._version()
             self.store.save(snapshot(self.sim))
+
+    def _version(self) -> int:
+        """Changes worth an immediate save: faults and device settings."""
+        return self.sim.faults.version + sum(
+            inv.settings.version for inv in self.sim.inverters.values()
+        )
 
     async def _flusher(self) -> None:
         while True:

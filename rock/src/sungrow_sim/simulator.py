@@ -13,7 +13,15 @@ from sungrow_sim.clock import SimClock
 from sungrow_sim.faults import Fault, FaultSet, FaultSpec
 from sungrow_sim.inverter import Inverter
 from sungrow_sim.plant import Counters, Plant, PlantConfig, WorkState
-from sungrow_sim.registers import START, STOP, ExceptionCode, Table, catalogue
+from sungrow_sim.registers import (
+    START,
+    STOP,
+    ExceptionCode,
+    SettingError,
+    Table,
+    catalogue,
+    settings_catalogue,
+)
 
 log = logging.getLogger(__name__)
 CLOCK_WIRE = range(4999, 5005)  # documented 5000-5005: year .. second
@@ -46,6 +54,7 @@ class Simulator:
         serial: str,
         plant_config: dict[str, Any],
         counters: Counters | None = None,
+        settings: dict[str, Any] | None = None,
     ) -> Inverter:
         """Create an inverter of a catalogue model at a unit id."""
         cat = catalogue()
@@ -61,6 +70,8 @@ class Simulator:
         )
         plant = Plant(config, counters or Counters())
         inverter = Inverter(unit_id, spec, serial, plant, cat.registers_of(model))
+        if settings:
+            inverter.settings.restore(settings)
         self.inverters[unit_id] = inverter
         now = self.clock.now()
         inverter.advance(now, self.clock.local(now), 0, self.faults)
@@ -85,6 +96,9 @@ class Simulator:
         local = self.clock.local()
         fields = [local.year, local.month, local.day, local.hour, local.minute, local.second]
         touched_clock = False
+        store = inverter.settings
+        accepted: list[tuple[str, int]] = []
+        refused = settings_catalogue().exception_code
         for offset, value in enumerate(values):
             wire = address + offset
             if wire in CLOCK_WIRE:
@@ -93,12 +107,23 @@ class Simulator:
             elif wire in START_STOP_WIRES:
                 if value not in (START, STOP):
                     return ExceptionCode.ILLEGAL_VALUE
-                inverter.overrides.state = None if value == START else "stop"
+            spec = store.by_wire.get(wire)
+            if spec is not None:
+                if store.check_raw(spec, value) is not None:
+                    return refused  # nothing of this write is applied
+                accepted.append((spec.name, value))
+        when = None
         if touched_clock:
             try:
-                self.clock.set(datetime(*fields))  # type: ignore[arg-type]
+                when = datetime(*fields)  # type: ignore[arg-type]
             except ValueError:
                 return ExceptionCode.ILLEGAL_VALUE
+        for name, value in accepted:
+            store.set_raw(name, value)
+            if name == "start_stop":
+                inverter.overrides.state = None if value == START else "stop"
+        if when is not None:
+            self.clock.set(when)
         self.refresh()
         return None
 
@@ -191,6 +216,29 @@ class Simulator:
             inverter.overrides.battery_power_w = power_w
         self.refresh()
         return inverter
+
+    def settings(self, unit_id: int | None) -> dict[str, Any]:
+        """Every setting of an inverter, as the control API shows them."""
+        inverter = self.inverter(unit_id)
+        inverter.sync_start_stop()
+        store = inverter.settings
+        return {
+            "unit_id": inverter.info.unit_id,
+            "settings": [store.describe(name) for name in store.specs],
+        }
+
+    def set_setting(self, unit_id: int | None, name: str, value: Any) -> dict[str, Any]:
+        """Set one setting by name (engineering value or choice name); returns it."""
+        inverter = self.inverter(unit_id)
+        try:
+            inverter.settings.set_value(name, value)
+        except SettingError as err:
+            raise ControlError(str(err)) from None
+        if name == "start_stop":
+            stopped = inverter.settings.value("start_stop") == "stop"
+            inverter.overrides.state = "stop" if stopped else None
+        self.refresh()
+        return inverter.settings.describe(name)
 
     def set_clock(self, when: datetime) -> None:
         """Jump the simulated clock."""

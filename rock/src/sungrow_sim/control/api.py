@@ -11,7 +11,15 @@ from datetime import datetime
 from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
 
 from sungrow_sim.faults import DESCRIPTIONS, FaultSpec
 from sungrow_sim.simulator import ControlError, Simulator
@@ -52,6 +60,15 @@ class BatteryBody(BaseModel):
     auto: bool = False
 
 
+class SettingBody(BaseModel):
+    """POST /v1/settings: one device setting by name (a number or a choice name)."""
+
+    model_config = ConfigDict(extra="forbid")
+    unit_id: int | None = Field(default=None, strict=True)
+    name: str = Field(min_length=1, max_length=64)
+    value: StrictInt | StrictFloat | StrictStr
+
+
 class ClockBody(BaseModel):
     """POST /v1/clock: ISO 8601 time (naive = the inverter's time zone)."""
 
@@ -85,6 +102,8 @@ class ControlApi:
                 web.post("/v1/load", self.load),
                 web.post("/v1/battery", self.battery),
                 web.post("/v1/clock", self.clock),
+                web.get("/v1/settings", self.settings),
+                web.post("/v1/settings", self.set_setting),
                 web.get("/v1/faults", self.faults),
                 web.post("/v1/faults", self.inject),
                 web.delete("/v1/faults", self.clear),
@@ -164,6 +183,15 @@ class ControlApi:
         body = await self._body(request, ClockBody)
         self.sim.set_clock(body.time)
         return self._show(request, self.sim.inverter(self._unit(request)))
+
+    async def settings(self, request: web.Request) -> web.Response:  # noqa: D102
+        return web.json_response(self.sim.settings(self._unit(request)))
+
+    async def set_setting(self, request: web.Request) -> web.Response:  # noqa: D102
+        body = await self._body(request, SettingBody)
+        unit = body.unit_id if body.unit_id is not None else self._unit(request)
+        setting = self.sim.set_setting(unit, body.name, body.value)
+        return web.json_response({"setting": setting})
 
     async def faults(self, request: web.Request) -> web.Response:  # noqa: D102
         return web.json_response({"faults": [f.model_dump() for f in self.sim.faults.active()]})

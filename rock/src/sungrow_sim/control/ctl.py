@@ -24,6 +24,9 @@ examples:
   sungrow-sim ctl inject-fault inverter-fault --code 38 --duration 60
   sungrow-sim ctl inject-fault no-reply --scope modbus --start 13000 --count 125
   sungrow-sim ctl clear-faults
+  sungrow-sim ctl settings                every device setting (holding register)
+  sungrow-sim ctl setting ems_mode forced set one by its documented name
+  sungrow-sim ctl setting charge_discharge_power 3000
 
 Output is JSON on stdout. Errors: one line on stderr, exit status 1 (2 for usage errors).
 """
@@ -113,6 +116,10 @@ def add_ctl_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--count", type=int, help="number of registers from --start (default 1)")
     p.add_argument("--delay", type=float, help="slow-reply: seconds of delay (default 5)")
     p.add_argument("--max-sessions", type=int, help="session-limit: sessions allowed (default 1)")
+    command("settings", "list the device settings (holding registers) and their values")
+    p = command("setting", "show one device setting, or set it")
+    p.add_argument("name", help="documented-style name, e.g. ems_mode (see `ctl settings`)")
+    p.add_argument("value", nargs="?", help="a number, or a choice name like forced")
     command("faults", "list active faults")
     p = command("clear-faults", "clear all faults, or those of one kind")
     p.add_argument("kind", nargs="?", choices=list(DESCRIPTIONS), metavar="KIND")
@@ -149,6 +156,22 @@ def _fault_body(args: argparse.Namespace) -> dict[str, Any]:
     return body
 
 
+def _setting_value(text: str) -> int | float | str:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _setting_body(args: argparse.Namespace) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": args.name, "value": _setting_value(args.value)}
+    if args.unit_id is not None:
+        body["unit_id"] = args.unit_id
+    return body
+
+
 # command -> (method, path, body builder or None, whether ?unit_id= applies)
 ROUTES: dict[str, tuple[str, str, Callable[[argparse.Namespace], Any] | None, bool]] = {
     "state": ("GET", "/v1/state", None, True),
@@ -158,6 +181,8 @@ ROUTES: dict[str, tuple[str, str, Callable[[argparse.Namespace], Any] | None, bo
     "set-battery": ("POST", "/v1/battery", _battery_body, True),
     "set-clock": ("POST", "/v1/clock", _clock_body, True),
     "inject-fault": ("POST", "/v1/faults", _fault_body, False),
+    "settings": ("GET", "/v1/settings", None, True),
+    "setting": ("POST", "/v1/settings", _setting_body, False),
     "faults": ("GET", "/v1/faults", None, False),
     "clear-faults": ("DELETE", "/v1/faults", None, False),
 }
@@ -166,6 +191,8 @@ ROUTES: dict[str, tuple[str, str, Callable[[argparse.Namespace], Any] | None, bo
 def request(args: argparse.Namespace) -> tuple[str, str, dict[str, Any] | None, dict[str, str]]:
     """(method, path, body, query) for a parsed ctl command."""
     method, path, build_body, per_unit = ROUTES[args.ctl_command]
+    if args.ctl_command == "setting" and args.value is None:
+        method, path, build_body, per_unit = ROUTES["settings"]  # show one: read them all
     query: dict[str, str] = {}
     if per_unit and args.unit_id is not None:
         query["unit_id"] = str(args.unit_id)
@@ -214,6 +241,13 @@ def run_ctl(args: argparse.Namespace) -> int:
     except CtlError as err:
         print(f"sungrow-sim ctl: {err}", file=sys.stderr)
         return 1
+    if args.ctl_command == "setting" and args.value is None:
+        found = [s for s in result.get("settings", []) if s.get("name") == args.name]
+        if not found:
+            names = ", ".join(s.get("name", "?") for s in result.get("settings", []))
+            print(f"sungrow-sim ctl: {args.name}: no such setting (have {names})", file=sys.stderr)
+            return 1
+        result = {"setting": found[0]}
     json.dump(result, sys.stdout, indent=1)
     sys.stdout.write("\n")
     return 0

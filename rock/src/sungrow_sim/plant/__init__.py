@@ -1,6 +1,15 @@
 """The physical plant: sun, PV array, house load, battery and grid, integrated over time."""
 
-from sungrow_sim.plant.model import Controls, Counters, Plant, PlantConfig, WorkState
+from sungrow_sim.plant.history import simulate
+from sungrow_sim.plant.model import (
+    Controls,
+    Counters,
+    Plant,
+    PlantConfig,
+    PlantSettings,
+    WorkState,
+    ambient_c,
+)
 from sungrow_sim.plant.sun import clear_sky_ghi, solar_elevation_deg
 
 __all__ = [
@@ -8,7 +17,10 @@ __all__ = [
     "Counters",
     "Plant",
     "PlantConfig",
+    "PlantSettings",
     "WorkState",
+    "ambient_c",
     "clear_sky_ghi",
+    "simulate",
     "solar_elevation_deg",
 ]

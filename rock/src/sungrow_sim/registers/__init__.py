@@ -5,10 +5,13 @@ from sungrow_sim.registers.codes import START, STOP, ExceptionCode
 from sungrow_sim.registers.encoding import decode, decode_ascii, encode, encode_ascii, to_raw
 from sungrow_sim.registers.image import RegisterImage
 from sungrow_sim.registers.quantities import compute
+from sungrow_sim.registers.settings import SettingError, SettingsStore, settings_catalogue
 
 __all__ = [
     "START",
     "STOP",
+    "SettingError",
+    "SettingsStore",
     "DataType",
     "ExceptionCode",
     "ModelSpec",
@@ -18,6 +21,7 @@ __all__ = [
     "catalogue",
     "compute",
     "decode",
+    "settings_catalogue",
     "decode_ascii",
     "encode",
     "encode_ascii",

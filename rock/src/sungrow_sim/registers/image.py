@@ -57,6 +57,18 @@ class RegisterImage:
                 last[index] = raw
                 _put(reg, words, offset, raw)
 
+    def put_holding(self, entries: list[tuple[int, list[int]]]) -> None:
+        """Write words at wire addresses of the holding table (the device settings).
+
+        Addresses outside the model's holding blocks are left out: the model does not
+        answer them.
+        """
+        for wire, encoded in entries:
+            slot = self._locate("holding", wire, len(encoded))
+            if slot is not None:
+                words, offset = slot
+                words[offset : offset + len(encoded)] = encoded
+
     def read(self, table: Table, address: int, count: int) -> list[int] | int:
         """Registers at wire `address`, or a Modbus exception code."""
         if not 1 <= count <= MAX_COUNT:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from sungrow_sim.plant import Controls, Plant
+from sungrow_sim.plant import Controls, Plant, ambient_c
+from sungrow_sim.plant.model import FLOWS
 from sungrow_sim.registers.catalogue import ModelSpec
 from sungrow_sim.registers.codes import START, STOP
 
@@ -13,6 +14,21 @@ WORK_STATE_1 = {"run": 0, "stop": 0x8000, "standby": 0x1400, "fault": 0x5500}
 WORK_STATE_2 = {"run": 0, "stop": 1, "standby": 4, "fault": 9}
 SYSTEM_STATE = {"run": 0x40, "stop": 0x2, "standby": 0x8, "fault": 0x100}
 OFF_GRID_RUN = 0x1000
+# Hybrid running states by what the energy management does (protocol appendix 2).
+OPERATION_STATE = {"forced": 0x0800, "external": 0x4000, "emergency": 0x4001}
+EMS_MODE_CODE = {"self-consumption": 0, "forced": 2, "external": 3, "vpp": 4}
+# Registers a string inverter fills from its meter: zero without one.
+METER_QUANTITIES = (
+    "load_power_w",
+    "meter_power_w",
+    "meter_phase_power_w",
+    "meter_phase_a_power_w",
+    "meter_phase_b_power_w",
+    "meter_phase_c_power_w",
+    "grid_power_w",
+    "export_power_w",
+    "direct_power_w",
+)
 GRID_ON, GRID_OFF = 0x55, 0xAA
 
 
@@ -45,17 +61,21 @@ def compute(
 ) -> dict[str, float]:
     """Quantities by name (engineering units) for the register image and the control API."""
     f, c, cfg = plant.flows, plant.counters, plant.config
-    hour = local.hour + local.minute / 60
-    ambient = 12 + 8 * math.sin(2 * math.pi * (hour - 9) / 24)
-    load_ratio = f.ac_w / spec.nominal_power_w
+    s = controls.settings
+    hybrid = spec.family == "hybrid"
+    ambient = ambient_c(local)
+    load_ratio = (abs(f.ac_w) + abs(f.battery_w)) / spec.nominal_power_w
     temperature = ambient + 8 + 25 * load_ratio
+    battery_temperature = plant.battery_temperature_c
+    if battery_temperature is None:
+        battery_temperature = 15 + 0.5 * ambient
     q: dict[str, float] = {
         "device_code": spec.device_code,
         "nominal_power_kw": spec.nominal_power_w / 1000,
         "nominal_power_w": spec.nominal_power_w,
         "output_type": 1 if spec.phases == 3 else 0,
         "array_kw": cfg.array_kwp,
-        "power_limit_pct": 100.0,
+        "power_limit_pct": s.power_limit_pct if s.power_limit_pct is not None else 100.0,
         "pv_power_w": round(f.pv_w),
         "active_power_w": round(f.ac_w),
         "apparent_power_va": round(f.ac_w),
@@ -66,6 +86,12 @@ def compute(
         "grid_power_w": round(f.export_w),
         "meter_power_w": -round(f.export_w),
         "meter_phase_power_w": -round(f.export_w / spec.phases),
+        **{
+            f"meter_phase_{p}_power_w": (
+                -round(f.export_w * plant.phase_weights[i] / spec.phases) if i < spec.phases else 0
+            )
+            for i, p in enumerate("abc")
+        },
         "export_power_w": round(max(f.export_w, 0.0)),
         "direct_power_w": round(f.direct_w),
         "battery_power_w": round(f.battery_w),
@@ -73,7 +99,7 @@ def compute(
         "battery_soc_pct": c.battery_soc_pct,
         "battery_soh_pct": 100.0,
         "battery_capacity_kwh": cfg.battery_kwh,
-        "battery_temperature_c": round(ambient + 10, 1),
+        "battery_temperature_c": round(battery_temperature, 1),
         "self_consumption_pct": (
             100 * c.daily_direct_kwh / c.daily_yield_kwh if c.daily_yield_kwh > 0 else 0.0
         ),
@@ -85,15 +111,20 @@ def compute(
         "clock_minute": local.minute,
         "clock_second": local.second,
         "start_stop_code": STOP if controls.state == "stop" else START,
-        "ems_mode": 0,
+        "ems_mode": EMS_MODE_CODE[s.ems_mode],
         "fault_code": controls.fault_code or 0,
     }
-    for name, value in c.as_dict().items():
-        if isinstance(value, float) and name != "battery_soc_pct":
-            q[name] = value
-    _add_state(q, f.state, controls, spec)
-    _add_ac(q, spec, f.ac_w, controls.grid_lost, local)
-    _add_dc(q, spec, f.pv_w, f.irradiance, temperature, string_count)
+    q.update(c.scalars())
+    _add_energy(q, plant, hybrid)
+    if not hybrid and not cfg.meter:
+        for name in METER_QUANTITIES:
+            q[name] = 0
+        for name in ("export", "import", "direct"):
+            for period in ("total", "daily", "monthly", "yearly"):
+                q[f"{period}_{name}_kwh"] = 0.0
+    _add_state(q, f.state, controls, spec, f.operation)
+    _add_ac(q, spec, f.ac_w, controls.grid_lost, local, plant.phase_weights)
+    _add_dc(q, spec, f.mppt_w, f.irradiance, temperature, string_count)
     _add_battery(q, spec, c.battery_soc_pct, f.battery_w)
     if fault_time is not None:
         q.update(
@@ -106,12 +137,41 @@ def compute(
     return q
 
 
-def _add_state(q: dict[str, float], state: str, controls: Controls, spec: ModelSpec) -> None:
+def _add_energy(q: dict[str, float], plant: Plant, hybrid: bool) -> None:
+    """Output energy, and the day/month/year arrays (the running period is live)."""
+    c = plant.counters
+    for period in ("total", "daily", "monthly", "yearly"):
+        output = q[f"{period}_yield_kwh"]
+        if hybrid:
+            output += q[f"{period}_battery_discharge_kwh"] - q[f"{period}_battery_charge_kwh"]
+        q[f"{period}_output_kwh"] = max(0.0, output)
+    if not hybrid:
+        return
+    today = int(c.day[8:10]) if c.day else 0
+    month = int(c.month[5:7]) if c.month else 0
+    for name in FLOWS:
+        days, months = c.days[name], c.months[name]
+        for n in range(1, 32):
+            q[f"{name}_kwh_day_{n}"] = q[f"daily_{name}_kwh"] if n == today else days[n - 1]
+        for n in range(1, 13):
+            q[f"{name}_kwh_month_{n}"] = q[f"monthly_{name}_kwh"] if n == month else months[n - 1]
+        for year, value in c.years.get(name, {}).items():
+            q[f"{name}_kwh_year_{year}"] = value
+        if c.year:
+            q[f"{name}_kwh_year_{c.year}"] = q[f"yearly_{name}_kwh"]
+
+
+def _add_state(
+    q: dict[str, float], state: str, controls: Controls, spec: ModelSpec, operation: str
+) -> None:
     q["work_state_code"] = WORK_STATE_1[state]
     q["work_state_2_code"] = WORK_STATE_2[state]
     system = SYSTEM_STATE[state]
-    if state == "run" and controls.grid_lost and spec.family == "hybrid":
-        system = OFF_GRID_RUN
+    if state == "run" and spec.family == "hybrid":
+        if controls.grid_lost:
+            system = OFF_GRID_RUN
+        else:
+            system = OPERATION_STATE.get(operation, system)
     q["system_state_code"] = system
     q["grid_state_code"] = GRID_OFF if controls.grid_lost else GRID_ON
     q["running_state_bits"] = running_bits(
@@ -120,15 +180,22 @@ def _add_state(q: dict[str, float], state: str, controls: Controls, spec: ModelS
 
 
 def _add_ac(
-    q: dict[str, float], spec: ModelSpec, ac: float, grid_lost: bool, local: datetime
+    q: dict[str, float],
+    spec: ModelSpec,
+    ac: float,
+    grid_lost: bool,
+    local: datetime,
+    weights: tuple[float, ...],
 ) -> None:
     wobble = math.sin(local.timestamp() / 97.0)
     frequency = 0.0 if grid_lost else 50.0 + 0.02 * wobble
     q["grid_frequency_hz"] = round(frequency, 2)
+    share = sum(weights[: spec.phases])
     for i, phase in enumerate("abc"):
         live = i < spec.phases and not grid_lost
-        voltage = round(230.0 + 1.5 * wobble + 0.7 * i, 1) if live else 0.0
-        current = ac / spec.phases / voltage if live and voltage else 0.0
+        voltage = round(230.0 + 1.5 * wobble + 0.7 * i - 1.2 * (weights[i] - 1) * 30, 1)
+        voltage = voltage if live else 0.0
+        current = abs(ac) * weights[i] / share / voltage if live and voltage else 0.0
         q[f"phase_{phase}_voltage_v"] = voltage
         q[f"phase_{phase}_current_a"] = round(current, 1)
 
@@ -136,26 +203,37 @@ def _add_ac(
 def _add_dc(
     q: dict[str, float],
     spec: ModelSpec,
-    pv: float,
+    mppt_w: tuple[float, ...],
     irradiance: float,
     temperature: float,
     string_count: int,
 ) -> None:
-    voltage = round(_mppt_voltage(spec, irradiance, temperature), 1) if pv > 0 else 0.0
-    per_mppt = pv / spec.mppt_count
-    mppt_current = per_mppt / voltage if voltage else 0.0
+    pv = sum(mppt_w)
+    base = _mppt_voltage(spec, irradiance, temperature) if pv > 0 else 0.0
+    per_mppt_strings = max(1, math.ceil(string_count / spec.mppt_count))
+    currents: list[float] = []
     for n in range(1, 13):
-        active = n <= spec.mppt_count
-        q[f"mppt_{n}_voltage"] = voltage if active else 0.0
-        q[f"mppt_{n}_current"] = round(mppt_current, 1) if active else 0.0
-    q["bus_voltage_v"] = round(max(voltage * 1.1, 380.0 if pv > 0 else 0.0), 1)
-    per_string = mppt_current / max(1, math.ceil(string_count / spec.mppt_count))
+        power = mppt_w[n - 1] if n <= len(mppt_w) else 0.0
+        # Strings of other lengths and orientations work at other voltages.
+        voltage = round(base * (1 + 0.03 * ((n * 7) % 5 - 2) / 2), 1) if power > 0 else 0.0
+        current = power / voltage if voltage else 0.0
+        q[f"mppt_{n}_voltage"] = voltage
+        q[f"mppt_{n}_current"] = round(current, 1)
+        q[f"mppt_{n}_power_w"] = round(power)
+        currents.append(current)
+    q["bus_voltage_v"] = round(max(base * 1.1, 380.0 if pv > 0 else 0.0), 1)
     for n in range(1, 25):
-        q[f"string_{n}_current"] = round(per_string, 2) if n <= string_count else 0.0
+        mppt = (n - 1) // per_mppt_strings
+        current = currents[mppt] / per_mppt_strings if mppt < len(currents) else 0.0
+        q[f"string_{n}_current"] = round(current, 2) if n <= string_count else 0.0
 
 
 def _add_battery(q: dict[str, float], spec: ModelSpec, soc: float, battery_w: float) -> None:
     high_voltage = spec.phases == 3
     voltage = (320 + 0.8 * soc) if high_voltage else (48 + 0.06 * soc)
-    q["battery_voltage_v"] = round(voltage, 1) if spec.family == "hybrid" else 0.0
-    q["battery_current_a"] = round(abs(battery_w) / voltage, 1) if spec.family == "hybrid" else 0.0
+    hybrid = spec.family == "hybrid"
+    voltage = round(voltage, 1)
+    current = battery_w / voltage if hybrid else 0.0
+    q["battery_voltage_v"] = voltage if hybrid else 0.0
+    q["battery_current_a"] = round(abs(current), 1)  # magnitude, as 5631 and 13021 show it
+    q["battery_current_signed_a"] = round(current, 1)  # > 0 charging, like battery_power_w
