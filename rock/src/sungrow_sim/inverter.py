@@ -143,12 +143,12 @@ class Inverter:
         """Integrate the plant over a downtime (saved clock to the restart's clock).
 
         Counters never go back: a restart after a crash books the energy of the time the
-        clock moved on without the process, in 15-minute steps.
+        clock moved on without the process, in the coarse steps of the history.
         """
         if until <= since:
             return
         controls = self.controls(faults)
-        simulate(self.plant, since, until, clock.zone, controls, step_s=900.0)
+        simulate(self.plant, since, until, clock.zone, controls)
 
     def readings(self) -> dict[str, Any]:
         """The headline readings, in engineering units (hybrid-only ones None on SG)."""

@@ -495,17 +495,20 @@ def add_energy(
     discharged: float,
 ) -> None:
     """Add energies (kWh) to every period's counter and move the state of charge."""
-    c = plant.counters
-    for names, value in zip(
-        _PERIOD_COUNTERS, (produced, exported, imported, direct, charged, discharged), strict=True
-    ):
+    book(plant.counters, (produced, exported, imported, direct, charged, discharged))
+    capacity = plant.config.battery_kwh
+    if capacity > 0 and plant.config.family == "hybrid":
+        c = plant.counters
+        stored = charged * BATTERY_EFFICIENCY - discharged / BATTERY_EFFICIENCY
+        c.battery_soc_pct = min(100.0, max(0.0, c.battery_soc_pct + stored / capacity * 100))
+
+
+def book(c: Counters, energies: tuple[float, ...]) -> None:
+    """Add energies (kWh, in FLOWS order) to the total, daily, monthly and yearly counters."""
+    for names, value in zip(_PERIOD_COUNTERS, energies, strict=True):
         if value:
             for attr in names:
                 setattr(c, attr, getattr(c, attr) + value)
-    capacity = plant.config.battery_kwh
-    if capacity > 0 and plant.config.family == "hybrid":
-        stored = charged * BATTERY_EFFICIENCY - discharged / BATTERY_EFFICIENCY
-        c.battery_soc_pct = min(100.0, max(0.0, c.battery_soc_pct + stored / capacity * 100))
 
 
 def roll_calendar(c: Counters, day: str) -> None:
