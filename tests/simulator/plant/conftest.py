@@ -28,6 +28,13 @@ class Device:
     service: Service
     client: AsyncModbusTcpClient
     wall: list[float]
+    stopped: bool = False
+
+    async def stop(self) -> None:
+        """Stop the service now (it saves its state), as a restart would."""
+        self.client.close()
+        await self.service.stop()
+        self.stopped = True
 
     @property
     def sim(self) -> Any:
@@ -77,7 +84,7 @@ DeviceFactory = Callable[..., Awaitable[Device]]
 @pytest.fixture
 async def device() -> AsyncIterator[DeviceFactory]:
     """Start services (port 0) with a stepped clock and a connected client each."""
-    started: list[tuple[Service, AsyncModbusTcpClient]] = []
+    started: list[Device] = []
 
     async def start(**settings: Any) -> Device:
         settings.setdefault("protocols", ["modbus"])
@@ -86,15 +93,17 @@ async def device() -> AsyncIterator[DeviceFactory]:
             settings.setdefault(key, 0)
         service = Service(ServeConfig.model_validate(settings))
         wall = [0.0]
+        now = service.sim.clock.now()
         service.sim.clock._monotonic = lambda: wall[0]
-        service.sim.set_clock(service.sim.clock.now())
+        service.sim.set_clock(now)
         await service.start()
         client = AsyncModbusTcpClient("127.0.0.1", port=service.ports["modbus_port"], timeout=3)
         assert await client.connect()
-        started.append((service, client))
-        return Device(service, client, wall)
+        dev = Device(service, client, wall)
+        started.append(dev)
+        return dev
 
     yield start
-    for service, client in started:
-        client.close()
-        await service.stop()
+    for dev in started:
+        if not dev.stopped:
+            await dev.stop()

@@ -136,22 +136,10 @@ def _hybrid_step(
 ) -> tuple[float, float, float]:
     """One coarse step of the energy management; the battery stops at its SOC limits."""
     c = plant.counters
-    soc = c.battery_soc_pct
-    pv, load, battery, _ = dispatch(plant, pv, load, soc, controls)
+    pv, load, battery, _ = dispatch(plant, pv, load, c.battery_soc_pct, controls, hours * 3600)
     capacity = plant.config.battery_kwh
-    if capacity <= 0 or battery == 0:
-        return pv, load, battery
-    s = controls.settings
-    if battery > 0:
-        room_kwh = max(0.0, s.max_soc_pct - soc) / 100 * capacity / BATTERY_EFFICIENCY
-        battery = min(battery, room_kwh * 1000 / hours)
-        stored = battery * hours / 1000 * BATTERY_EFFICIENCY
-    else:
-        floor = max(s.min_soc_pct, s.soc_reserve_pct if s.backup else 0.0)
-        if controls.grid_lost:
-            floor = s.min_soc_pct
-        left_kwh = max(0.0, soc - floor) / 100 * capacity * BATTERY_EFFICIENCY
-        battery = -min(-battery, left_kwh * 1000 / hours)
-        stored = battery * hours / 1000 / BATTERY_EFFICIENCY
-    c.battery_soc_pct = min(100.0, max(0.0, soc + stored / capacity * 100))
+    if capacity > 0 and battery:
+        energy = battery * hours / 1000
+        stored = energy * BATTERY_EFFICIENCY if battery > 0 else energy / BATTERY_EFFICIENCY
+        c.battery_soc_pct = min(100.0, max(0.0, c.battery_soc_pct + stored / capacity * 100))
     return pv, load, battery

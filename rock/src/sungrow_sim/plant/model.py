@@ -285,7 +285,7 @@ class Plant:
         for index in range(count - 1, -1, -1):
             back = timedelta(seconds=sub * index)
             self._roll_calendar(local - back)
-            self.flows = self._flows(when - back, local - back, controls)
+            self.flows = self._flows(when - back, local - back, controls, sub)
             self._integrate(sub)
             self._warm_battery(local - back, sub)
 
@@ -302,7 +302,9 @@ class Plant:
             return "run"
         return "standby"
 
-    def _flows(self, when: datetime, local: datetime, controls: Controls) -> Flows:
+    def _flows(
+        self, when: datetime, local: datetime, controls: Controls, dt_s: float = 0.0
+    ) -> Flows:
         cfg = self.config
         irradiance = self.irradiance(when, controls.night)
         factors = self.mppt_factors(self.solar_hour(when))
@@ -324,7 +326,7 @@ class Plant:
         if cfg.family == "string":
             flows = self._string_flows(state, irradiance, ac, load, controls)
         else:
-            flows = self._hybrid_flows(state, irradiance, ac, load, controls)
+            flows = self._hybrid_flows(state, irradiance, ac, load, controls, dt_s)
         total = sum(factors) or 1.0
         flows.mppt_w = tuple(flows.pv_w * f / total for f in factors)
         return flows
@@ -355,8 +357,13 @@ class Plant:
             operation=op,
         )
 
-    def battery_limits(self, soc: float, s: PlantSettings, grid_lost: bool) -> tuple[float, float]:
-        """Charge and discharge power the battery can take now (W, both >= 0)."""
+    def battery_limits(
+        self, soc: float, s: PlantSettings, grid_lost: bool, dt_s: float = 0.0
+    ) -> tuple[float, float]:
+        """Charge and discharge power the battery can take now (W, both >= 0).
+
+        With `dt_s`, no more than the SOC limits leave room for over that time.
+        """
         cfg = self.config
         if cfg.battery_kwh <= 0:
             return 0.0, 0.0
@@ -366,15 +373,25 @@ class Plant:
         floor = s.min_soc_pct
         if not grid_lost and s.backup:
             floor = max(floor, s.soc_reserve_pct)
+        if dt_s > 0:
+            per_pct = cfg.battery_kwh * 10 * 3600 / dt_s  # W that move 1 % over dt_s
+            charge = min(charge, max(0.0, s.max_soc_pct - soc) * per_pct / BATTERY_EFFICIENCY)
+            discharge = min(discharge, max(0.0, soc - floor) * per_pct * BATTERY_EFFICIENCY)
         return (charge if soc < s.max_soc_pct else 0.0, discharge if soc > floor else 0.0)
 
     def _hybrid_flows(
-        self, state: WorkState, irradiance: float, pv: float, load: float, controls: Controls
+        self,
+        state: WorkState,
+        irradiance: float,
+        pv: float,
+        load: float,
+        controls: Controls,
+        dt_s: float = 0.0,
     ) -> Flows:
         if state != "run":
             return Flows(state, irradiance, 0.0, 0.0, load, 0.0, -load, 0.0)
         pv, load, battery, op = dispatch(
-            self, pv, load, self.counters.battery_soc_pct, controls
+            self, pv, load, self.counters.battery_soc_pct, controls, dt_s
         )
         pv, load, battery = round(pv), round(load), round(battery)
         export = pv - load - battery
@@ -420,7 +437,7 @@ class Plant:
 
 
 def dispatch(
-    plant: Plant, pv: float, load: float, soc: float, controls: Controls
+    plant: Plant, pv: float, load: float, soc: float, controls: Controls, dt_s: float = 0.0
 ) -> tuple[float, float, float, Operation]:
     """A hybrid's energy management: (pv, load, battery, operation) in W, battery > 0 charging.
 
@@ -433,7 +450,7 @@ def dispatch(
     """
     s, cfg = controls.settings, plant.config
     grid_lost = controls.grid_lost
-    charge_max, discharge_max = plant.battery_limits(soc, s, grid_lost)
+    charge_max, discharge_max = plant.battery_limits(soc, s, grid_lost, dt_s)
     op: Operation = "self-consumption"
     if controls.battery_power_w is not None:
         battery = min(max(controls.battery_power_w, -discharge_max), charge_max)
