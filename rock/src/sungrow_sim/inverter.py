@@ -139,7 +139,9 @@ class Inverter:
         elapsed = (local - midnight).total_seconds()
         self.plant.step(now, local, elapsed, controls or Controls(), max_substep_s=substep_s)
 
-    def catch_up(self, since: datetime, until: datetime, clock: SimClock, faults: FaultSet) -> None:
+    def catch_up(
+        self, since: datetime, until: datetime, clock: SimClock, faults: FaultSet
+    ) -> None:
         """Integrate the plant over a downtime (saved clock to the restart's clock).
 
         Counters never go back: a restart after a crash books the energy of the time the

@@ -59,7 +59,9 @@ def build(
         counters = saved.counters_for(inv.unit_id, inv.model, inv.serial) if saved else None
         fresh = counters is None
         if counters is None:
-            counters = Counters(battery_soc_pct=round(random.Random(config.seed + index).uniform(40, 60), 1))
+            counters = Counters(
+                battery_soc_pct=round(random.Random(config.seed + index).uniform(40, 60), 1)
+            )
         same = saved is not None and not fresh
         plant = {
             "array_kwp": inv.array_kwp or round(spec.nominal_power_w * 1.2 / 1000, 2),

@@ -28,6 +28,21 @@ CLOCK_WIRE = range(4999, 5005)  # documented 5000-5005: year .. second
 START_STOP_WIRES = (5005, 12999)  # documented 5006 (string), 13000 (hybrid)
 
 
+def _checked_settings(
+    inverter: Inverter, address: int, values: list[int]
+) -> list[tuple[str, int]] | int:
+    """The (setting, raw value) pairs a write holds, or the exception code that refuses it."""
+    store = inverter.settings
+    accepted: list[tuple[str, int]] = []
+    for offset, value in enumerate(values):
+        spec = store.by_wire.get(address + offset)
+        if spec is not None:
+            if store.check_raw(spec, value) is not None:
+                return settings_catalogue().exception_code
+            accepted.append((spec.name, value))
+    return accepted
+
+
 class ControlError(ValueError):
     """A control request that cannot be applied (the message says why)."""
 
@@ -96,22 +111,17 @@ class Simulator:
         local = self.clock.local()
         fields = [local.year, local.month, local.day, local.hour, local.minute, local.second]
         touched_clock = False
-        store = inverter.settings
-        accepted: list[tuple[str, int]] = []
-        refused = settings_catalogue().exception_code
         for offset, value in enumerate(values):
             wire = address + offset
             if wire in CLOCK_WIRE:
                 fields[wire - CLOCK_WIRE.start] = value
                 touched_clock = True
-            elif wire in START_STOP_WIRES:
-                if value not in (START, STOP):
-                    return ExceptionCode.ILLEGAL_VALUE
-            spec = store.by_wire.get(wire)
-            if spec is not None:
-                if store.check_raw(spec, value) is not None:
-                    return refused  # nothing of this write is applied
-                accepted.append((spec.name, value))
+            elif wire in START_STOP_WIRES and value not in (START, STOP):
+                return ExceptionCode.ILLEGAL_VALUE
+        accepted = _checked_settings(inverter, address, values)
+        if isinstance(accepted, int):
+            return accepted  # nothing of this write is applied
+        store = inverter.settings
         when = None
         if touched_clock:
             try:

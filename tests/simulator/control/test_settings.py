@@ -57,7 +57,9 @@ async def test_post_a_setting_by_name_steers_the_plant(hybrid):
         ("charge_discharge_command", "charge"),
         ("charge_discharge_power", 2500),
     ):
-        status, body = await call(service, "POST", "/v1/settings", json={"name": name, "value": value})
+        status, body = await call(
+            service, "POST", "/v1/settings", json={"name": name, "value": value}
+        )
         assert status == 200 and body["setting"]["value"] == value, body
     assert await holding(client, 13050, 3) == [2, 0xAA, 2500]
     battery = await client.read_input_registers(13021, count=1, device_id=1)

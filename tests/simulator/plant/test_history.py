@@ -47,9 +47,7 @@ async def totals(dev) -> dict[str, float]:
 
 
 async def test_a_fresh_hybrid_has_a_year_of_history_that_balances(device):
-    dev = await device(
-        start_time=START, timezone="Europe/Berlin", inverters=[{"model": "SH10RT"}]
-    )
+    dev = await device(start_time=START, timezone="Europe/Berlin", inverters=[{"model": "SH10RT"}])
     t = await totals(dev)
     assert t["pv"] > 8000, "about a year of a 12 kWp array"
     assert t["pv"] == pytest.approx(t["export"] + t["direct"] + t["charge"], rel=0.002, abs=0.3)
@@ -58,9 +56,7 @@ async def test_a_fresh_hybrid_has_a_year_of_history_that_balances(device):
 
 
 async def test_a_fresh_string_inverter_counts_running_hours_of_production_days(device):
-    dev = await device(
-        start_time=START, timezone="Europe/Berlin", inverters=[{"model": "SG10RT"}]
-    )
+    dev = await device(start_time=START, timezone="Europe/Berlin", inverters=[{"model": "SG10RT"}])
     hours = await dev.u32(5006)
     assert 365 * 8 <= hours <= 365 * 16, "daylight hours of a year"
     total_kwh = await dev.u32(5144) / 10
@@ -91,9 +87,7 @@ async def test_a_day_read_over_modbus_integrates_to_the_served_counters(device):
         inverters=[{"model": "SH10RT"}],
     )
     first = await totals(dev)
-    integrated = dict.fromkeys(
-        ("pv", "export", "import", "direct", "charge", "discharge"), 0.0
-    )
+    integrated = dict.fromkeys(("pv", "export", "import", "direct", "charge", "discharge"), 0.0)
     night_discharge = False
     previous = first
     step = 60

@@ -61,13 +61,7 @@ def simulate(
     t0, t1 = start.timestamp(), end.timestamp()
     if t1 <= t0:
         return
-    cfg, c = plant.config, plant.counters
-    hybrid = cfg.family == "hybrid"
-    peak = cfg.array_kwp * SYSTEM_DERATE * EFFICIENCY
-    threshold = 0.005 * cfg.nominal_power_w
-    nominal = cfg.nominal_power_w
-    lat, lon = cfg.latitude, cfg.longitude
-    no_meter = not cfg.meter and not hybrid
+    c = plant.counters
     factors: dict[float, float] = {}  # MPPT orientation and shade by solar hour (rounded)
     day = start.astimezone(zone).date()
     while True:
@@ -90,21 +84,9 @@ def simulate(
             if b <= a:
                 continue
             hours = (b - a) / 3600
-            mid = (a + b) / 2
-            ghi = _ghi(mid, lat, lon)
-            pv = 0.0
-            if ghi > 0:
-                solar = round(((mid / 3600) + lon / 15) % 24, 2)
-                factor = factors.get(solar)
-                if factor is None:
-                    factor = factors[solar] = sum(plant.mppt_factors(solar))
-                pv = min(peak * ghi * plant.cloud_factor(mid / 3600) * factor, nominal)
-            load = 0.0 if no_meter else plant.load_at((mid - midnight) / 3600 / scale, weekend, yday)
-            running = pv > threshold
-            battery = 0.0
-            if hybrid:
-                pv, load, battery = _hybrid_step(plant, pv, load, controls, hours)
-                running = running or battery != 0
+            pv, load, battery, running = _step(
+                plant, (a + b) / 2, midnight, scale, weekend, yday, hours, controls, factors
+            )
             export = pv - load - battery
             produced += pv * hours
             direct += min(pv, load) * hours
@@ -120,15 +102,46 @@ def simulate(
                 running_h += hours
         book(
             c,
-            tuple(
-                e / 1000 for e in (produced, exported, imported, direct, charged, discharged)
-            ),
+            tuple(e / 1000 for e in (produced, exported, imported, direct, charged, discharged)),
         )
         c.total_running_time_h += running_h
         c.daily_running_time_min += running_h * 60
         if next_midnight >= t1:
             break
         day = following
+
+
+def _step(
+    plant: Plant,
+    mid: float,
+    midnight: float,
+    scale: float,
+    weekend: bool,
+    yday: int,
+    hours: float,
+    controls: Controls,
+    factors: dict[float, float],
+) -> tuple[float, float, float, bool]:
+    """(pv, load, battery, running) of one coarse step centred on timestamp `mid`."""
+    cfg = plant.config
+    hybrid = cfg.family == "hybrid"
+    ghi = _ghi(mid, cfg.latitude, cfg.longitude)
+    pv = 0.0
+    if ghi > 0:
+        solar = round(((mid / 3600) + cfg.longitude / 15) % 24, 2)
+        factor = factors.get(solar)
+        if factor is None:
+            factor = factors[solar] = sum(plant.mppt_factors(solar))
+        peak = cfg.array_kwp * SYSTEM_DERATE * EFFICIENCY
+        pv = min(peak * ghi * plant.cloud_factor(mid / 3600) * factor, cfg.nominal_power_w)
+    load = 0.0
+    if cfg.meter or hybrid:
+        load = plant.load_at((mid - midnight) / 3600 / scale, weekend, yday)
+    running = pv > 0.005 * cfg.nominal_power_w
+    if not hybrid:
+        return pv, load, 0.0, running
+    pv, load, battery = _hybrid_step(plant, pv, load, controls, hours)
+    return pv, load, battery, running or battery != 0
 
 
 def _hybrid_step(

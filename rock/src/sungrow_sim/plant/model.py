@@ -30,9 +30,7 @@ EMERGENCY_CHARGE_SHARE = 0.25  # of the battery power limit, below the backup re
 FLOWS = ("yield", "export", "import", "direct", "battery_charge", "battery_discharge")
 PERIODS = ("total", "daily", "monthly", "yearly")
 # Counters kept per period (total, daily, monthly, yearly) for each integrated flow.
-_PERIOD_COUNTERS = tuple(
-    tuple(f"{period}_{name}_kwh" for period in PERIODS) for name in FLOWS
-)
+_PERIOD_COUNTERS = tuple(tuple(f"{period}_{name}_kwh" for period in PERIODS) for name in FLOWS)
 BATTERY_RESERVE_PCT = 10.0
 
 
@@ -398,7 +396,14 @@ class Plant:
         if pv <= 0 and battery == 0 and controls.power_w is None:
             state, op = "standby", "idle"
         return Flows(
-            state, irradiance, pv, pv - battery, load, battery, export, min(pv, load),
+            state,
+            irradiance,
+            pv,
+            pv - battery,
+            load,
+            battery,
+            export,
+            min(pv, load),
             operation=op,
         )
 
@@ -451,29 +456,7 @@ def dispatch(
     s, cfg = controls.settings, plant.config
     grid_lost = controls.grid_lost
     charge_max, discharge_max = plant.battery_limits(soc, s, grid_lost, dt_s)
-    op: Operation = "self-consumption"
-    if controls.battery_power_w is not None:
-        battery = min(max(controls.battery_power_w, -discharge_max), charge_max)
-        op = "forced"
-    elif controls.power_w is not None:
-        battery = 0.0
-    elif grid_lost:
-        battery = min(max(pv - load, -discharge_max), charge_max)
-        op = "off-grid"
-    elif s.ems_mode != "self-consumption":
-        op = "forced" if s.ems_mode == "forced" else "external"
-        power = max(0.0, s.command_power_w)
-        if s.command == "charge":
-            battery = min(power, charge_max)
-        elif s.command == "discharge":
-            battery = -min(power, discharge_max)
-        else:
-            battery = 0.0
-    elif s.backup and cfg.battery_kwh > 0 and soc < s.soc_reserve_pct:
-        op = "emergency"  # below the backup reserve: charge, from the grid if need be
-        battery = min(charge_max, max(pv - load, EMERGENCY_CHARGE_SHARE * charge_max))
-    else:
-        battery = min(max(pv - load, -discharge_max), charge_max)
+    battery, op = _battery_target(plant, pv, load, soc, controls, charge_max, discharge_max)
     if controls.power_w is not None:
         pv = max(0.0, pv + battery)  # the override fixes the AC output: pv - battery
     limit = float(cfg.nominal_power_w)
@@ -489,6 +472,37 @@ def dispatch(
         else:
             load += export  # shed what PV and battery cannot cover
     return pv, load, battery, op
+
+
+def _battery_target(
+    plant: Plant,
+    pv: float,
+    load: float,
+    soc: float,
+    controls: Controls,
+    charge_max: float,
+    discharge_max: float,
+) -> tuple[float, Operation]:
+    """The battery power the mode asks for, within its limits (> 0 charging)."""
+    s = controls.settings
+    if controls.battery_power_w is not None:
+        return min(max(controls.battery_power_w, -discharge_max), charge_max), "forced"
+    if controls.power_w is not None:
+        return 0.0, "self-consumption"
+    if controls.grid_lost:
+        return min(max(pv - load, -discharge_max), charge_max), "off-grid"
+    if s.ems_mode != "self-consumption":
+        op: Operation = "forced" if s.ems_mode == "forced" else "external"
+        power = max(0.0, s.command_power_w)
+        if s.command == "charge":
+            return min(power, charge_max), op
+        if s.command == "discharge":
+            return -min(power, discharge_max), op
+        return 0.0, op
+    if s.backup and plant.config.battery_kwh > 0 and soc < s.soc_reserve_pct:
+        # Below the backup reserve: charge, from the grid if need be.
+        return min(charge_max, max(pv - load, EMERGENCY_CHARGE_SHARE * charge_max)), "emergency"
+    return min(max(pv - load, -discharge_max), charge_max), "self-consumption"
 
 
 def _reduce(pv: float, battery: float, excess: float) -> tuple[float, float]:
