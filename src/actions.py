@@ -6,22 +6,7 @@ from typing import Literal
 
 import pydantic
 
-FaultKind = Literal[
-    "inverter-fault",
-    "grid-loss",
-    "night-standby",
-    "exception",
-    "malformed-exception",
-    "no-reply",
-    "slow-reply",
-    "drop-connection",
-    "refuse-connections",
-    "corrupt-reply",
-    "short-reply",
-    "stale-values",
-    "session-limit",
-    "token-expiry",
-]
+from fault_kinds import FaultKind
 
 
 def _number(value: float) -> str:
