@@ -10,6 +10,7 @@ current (0.1 A), 13022 battery power (W), 13023 SOC (0.1 %), 13025 battery tempe
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import pytest
 from sungrow_sim.faults import FaultSpec
@@ -27,7 +28,7 @@ async def hybrid(device, start: str = NIGHT, **settings):
     return dev
 
 
-async def flows(dev) -> dict[str, float]:
+async def flows(dev) -> dict[str, Any]:
     """One snapshot of the hybrid's power flows, from two block reads."""
     words = await dev.words("input", 13000, 36)
 
@@ -130,6 +131,7 @@ async def test_discharge_stops_at_min_soc_then_the_grid_carries_the_house(device
     assert not (await dev.write(13059, 300)).isError()  # min SOC 30 %
     dev.sim.set_battery(1, soc_pct=31)
     socs = []
+    f: dict[str, Any] = {}
     for _ in range(120):
         dev.advance(60)
         f = await flows(dev)
@@ -178,6 +180,7 @@ async def test_losses_soc_follows_served_battery_power_with_efficiency(device):
     dev.advance(1)
     start = await flows(dev)
     charged_kwh = 0.0
+    f = start
     for _ in range(120):  # two hours, minute by minute
         dev.advance(60)
         f = await flows(dev)
@@ -190,6 +193,7 @@ async def test_losses_soc_follows_served_battery_power_with_efficiency(device):
     dev.advance(1)
     before = await flows(dev)
     discharged_kwh = 0.0
+    f = before
     for _ in range(90):
         dev.advance(60)
         f = await flows(dev)
