@@ -143,6 +143,31 @@ class InjectFaultParams(ActionParams):
         return args
 
 
+class GetSettingsParams(ActionParams):
+    """get-settings takes no parameters."""
+
+    def ctl_args(self) -> list[str]:  # noqa: D102
+        return ["settings"]
+
+
+class SetSettingParams(ActionParams):
+    """set-setting: one device setting (holding register) by its documented name."""
+
+    name: str = pydantic.Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
+    value: str | None = pydantic.Field(default=None, min_length=1, max_length=64)
+    number: float | None = None
+
+    @pydantic.model_validator(mode="after")
+    def _exactly_one(self) -> SetSettingParams:
+        if (self.value is None) == (self.number is None):
+            raise ValueError("give exactly one of value=CHOICE or number=N")
+        return self
+
+    def ctl_args(self) -> list[str]:  # noqa: D102
+        value = self.value if self.value is not None else _number(self.number or 0)
+        return ["setting", self.name, value]
+
+
 class ClearFaultsParams(ActionParams):
     """clear-faults: all, or one kind."""
 
@@ -163,4 +188,6 @@ ACTIONS: dict[str, type[ActionParams]] = {
     "set-clock": SetClockParams,
     "inject-fault": InjectFaultParams,
     "clear-faults": ClearFaultsParams,
+    "get-settings": GetSettingsParams,
+    "set-setting": SetSettingParams,
 }

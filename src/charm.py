@@ -50,6 +50,8 @@ class SungrowSimCharm(ops.CharmBase):
         framework.observe(self.on.set_clock_action, self._on_set_clock_action)
         framework.observe(self.on.inject_fault_action, self._on_inject_fault_action)
         framework.observe(self.on.clear_faults_action, self._on_clear_faults_action)
+        framework.observe(self.on.get_settings_action, self._on_get_settings_action)
+        framework.observe(self.on.set_setting_action, self._on_set_setting_action)
 
     def _config(self) -> Config | None:
         """The validated config, or None when an option is invalid (status says which)."""
@@ -184,6 +186,24 @@ class SungrowSimCharm(ops.CharmBase):
 
     def _on_clear_faults_action(self, event: ops.ActionEvent) -> None:
         self._run(event, event.load_params(actions.ClearFaultsParams, errors="fail"))
+
+    def _on_get_settings_action(self, event: ops.ActionEvent) -> None:
+        params = event.load_params(actions.GetSettingsParams, errors="fail")
+        config = self._config_for_action(event)
+        if config is None:
+            return
+        answer = self._ctl(event, config.unit_id, params)
+        if answer is None:
+            return
+        try:
+            settings = {s["name"]: s for s in answer["settings"]}
+        except (KeyError, TypeError) as e:
+            event.fail(f"unexpected answer from sungrow-sim ctl settings: missing {e}")
+            return
+        event.set_results(to_results({"unit-id": answer.get("unit_id"), "settings": settings}))
+
+    def _on_set_setting_action(self, event: ops.ActionEvent) -> None:
+        self._run(event, event.load_params(actions.SetSettingParams, errors="fail"))
 
     def _run(self, event: ops.ActionEvent, params: actions.ActionParams) -> None:
         """Run the action's ctl command on this unit's inverter; its JSON as the results."""

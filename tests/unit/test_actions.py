@@ -325,3 +325,111 @@ def test_actions_time_out_after_thirty_seconds(ctx: Ctx):
     run_action(ctx, "set-state", {"state": "run"}, ctl_exec("set-state", stdout=ENTRY))
 
     assert ctx.exec_history["simulator"][-1].timeout == 30.0
+
+
+SETTINGS = {
+    "unit_id": 1,
+    "settings": [
+        {
+            "name": "ems_mode",
+            "address": 13050,
+            "value": "forced",
+            "raw": 2,
+            "unit": None,
+            "min": None,
+            "max": None,
+            "choices": {"self-consumption": 0, "forced": 2, "external": 3, "vpp": 4},
+        },
+        {
+            "name": "max_soc",
+            "address": 13058,
+            "value": 90.0,
+            "raw": 900,
+            "unit": "%",
+            "min": 50.0,
+            "max": 100.0,
+            "choices": None,
+        },
+    ],
+}
+
+
+def test_get_settings_returns_each_setting_keyed_by_name(ctx: Ctx):
+    answer = ctl_exec("settings", stdout=json.dumps(SETTINGS))
+
+    command = run_action(ctx, "get-settings", None, answer)
+
+    assert command == [*CTL, "settings"]
+    results = ctx.action_results
+    assert results is not None
+    assert results["settings"]["ems-mode"]["value"] == "forced"
+    assert results["settings"]["ems-mode"]["address"] == "13050"
+    assert results["settings"]["ems-mode"]["choices"]["self-consumption"] == "0"
+    assert results["settings"]["max-soc"]["raw"] == "900"
+    assert results["settings"]["max-soc"]["unit"] == "%"
+
+
+def test_get_settings_fails_clearly_on_an_unexpected_answer(ctx: Ctx):
+    answer = ctl_exec("settings", stdout=json.dumps({"unit_id": 1}))
+    state = testing.State(containers={container(execs={answer})})
+
+    message = failure(ctx, "get-settings", {}, state)
+
+    assert message == "unexpected answer from sungrow-sim ctl settings: missing 'settings'"
+
+
+@pytest.mark.parametrize(
+    ("params", "args"),
+    [
+        ({"name": "ems_mode", "value": "forced"}, ["setting", "ems_mode", "forced"]),
+        (
+            {"name": "charge_discharge_power", "number": 3000},
+            ["setting", "charge_discharge_power", "3000"],
+        ),
+        ({"name": "max_soc", "number": 92.5}, ["setting", "max_soc", "92.5"]),
+        ({"name": "max_soc", "value": "90"}, ["setting", "max_soc", "90"]),
+    ],
+)
+def test_set_setting_runs_ctl_setting(ctx: Ctx, params: dict[str, Any], args: list[str]):
+    setting = {"setting": {"name": params["name"], "value": args[-1], "raw": 1}}
+    answer = ctl_exec(*args, stdout=json.dumps(setting))
+
+    command = run_action(ctx, "set-setting", params, answer)
+
+    assert command == [*CTL, *args]
+    assert ctx.action_results is not None
+    assert ctx.action_results["setting"]["name"] == params["name"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"name": "ems_mode"},
+        {"value": "forced"},
+        {"name": "Bad Name", "value": "forced"},
+        {"name": "ems_mode", "value": "forced", "number": 2},
+        {"name": "ems_mode", "value": ""},
+    ],
+)
+def test_set_setting_rejects_bad_parameters(ctx: Ctx, params: dict[str, Any]):
+    message = failure(ctx, "set-setting", params, testing.State(containers={container()}))
+
+    assert message.startswith("Error in action parameters: ")
+
+
+def test_set_setting_fails_with_the_simulators_reason(ctx: Ctx):
+    refused = ctl_exec(
+        "setting",
+        "max_soc",
+        "20",
+        stderr="sungrow-sim ctl: 422: max_soc: 20 is outside 50..100\n",
+        code=1,
+    )
+    state = testing.State(containers={container(execs={refused})})
+
+    message = failure(ctx, "set-setting", {"name": "max_soc", "number": 20}, state)
+
+    assert (
+        message
+        == "sungrow-sim ctl setting failed: sungrow-sim ctl: 422: max_soc: 20 is outside 50..100"
+    )
