@@ -71,6 +71,7 @@ class Inverter:
         )
         self.string_count = sum(1 for r in registers if r.name.startswith("string_"))
         self.quantities: dict[str, float] = {}
+        self._setting_slots: tuple[int, list[tuple[list[int], int, list[int]]]] = (-1, [])
         self.fault_time: datetime | None = None
 
     def controls(self, faults: FaultSet) -> Controls:
@@ -113,7 +114,12 @@ class Inverter:
         )
         if faults.of_kind("stale-values", self.info.unit_id) is None:
             self.image.refresh(self.quantities)
-            self.image.put_holding(self.settings.words())
+            if self._setting_slots[0] != self.settings.version:
+                self._setting_slots = (
+                    self.settings.version,
+                    self.image.holding_slots(self.settings.words()),
+                )
+            self.image.put_slots(self._setting_slots[1])
 
     def backfill(
         self, clock: SimClock, commissioned: datetime, faults: FaultSet, substep_s: float = 300.0

@@ -146,11 +146,12 @@ class Counters:
 
     def scalars(self) -> dict[str, float]:
         """The float counters by name (what the register quantities take)."""
-        return {
-            f.name: getattr(self, f.name)
-            for f in fields(self)
-            if f.type in ("float", float) and f.name != "battery_soc_pct"
-        }
+        return {name: getattr(self, name) for name in _SCALARS}
+
+
+_SCALARS = tuple(
+    f.name for f in fields(Counters) if f.type in ("float", float) and f.name != "battery_soc_pct"
+)
 
 
 @dataclass(frozen=True)
@@ -208,6 +209,8 @@ class Plant:
         )
         self.phase_weights = tuple(1 + rng.uniform(-0.03, 0.03) for _ in range(3))
         self.battery_temperature_c: float | None = None
+        # The register side's quantities of the filed days/months/years, by calendar key.
+        self.filed_cache: tuple[object, dict[str, float]] | None = None
 
     # -- weather, sun and load ------------------------------------------------------------
 

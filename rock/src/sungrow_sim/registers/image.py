@@ -57,17 +57,26 @@ class RegisterImage:
                 last[index] = raw
                 _put(reg, words, offset, raw)
 
-    def put_holding(self, entries: list[tuple[int, list[int]]]) -> None:
-        """Write words at wire addresses of the holding table (the device settings).
+    def holding_slots(
+        self, entries: list[tuple[int, list[int]]]
+    ) -> list[tuple[list[int], int, list[int]]]:
+        """Where words at wire addresses of the holding table go (the device settings).
 
         Addresses outside the model's holding blocks are left out: the model does not
-        answer them.
+        answer them. Write them with `put_slots`.
         """
+        slots = []
         for wire, encoded in entries:
             slot = self._locate("holding", wire, len(encoded))
             if slot is not None:
-                words, offset = slot
-                words[offset : offset + len(encoded)] = encoded
+                slots.append((*slot, encoded))
+        return slots
+
+    @staticmethod
+    def put_slots(slots: list[tuple[list[int], int, list[int]]]) -> None:
+        """Write located words (see `holding_slots`)."""
+        for words, offset, encoded in slots:
+            words[offset : offset + len(encoded)] = encoded
 
     def read(self, table: Table, address: int, count: int) -> list[int] | int:
         """Registers at wire `address`, or a Modbus exception code."""

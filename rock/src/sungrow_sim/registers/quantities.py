@@ -147,18 +147,36 @@ def _add_energy(q: dict[str, float], plant: Plant, hybrid: bool) -> None:
         q[f"{period}_output_kwh"] = max(0.0, output)
     if not hybrid:
         return
+    q.update(_filed_arrays(plant))
     today = int(c.day[8:10]) if c.day else 0
     month = int(c.month[5:7]) if c.month else 0
     for name in FLOWS:
-        days, months = c.days[name], c.months[name]
-        for n in range(1, 32):
-            q[f"{name}_kwh_day_{n}"] = q[f"daily_{name}_kwh"] if n == today else days[n - 1]
-        for n in range(1, 13):
-            q[f"{name}_kwh_month_{n}"] = q[f"monthly_{name}_kwh"] if n == month else months[n - 1]
-        for year, value in c.years.get(name, {}).items():
-            q[f"{name}_kwh_year_{year}"] = value
+        if today:
+            q[f"{name}_kwh_day_{today}"] = q[f"daily_{name}_kwh"]
+        if month:
+            q[f"{name}_kwh_month_{month}"] = q[f"monthly_{name}_kwh"]
         if c.year:
             q[f"{name}_kwh_year_{c.year}"] = q[f"yearly_{name}_kwh"]
+
+
+def _filed_arrays(plant: Plant) -> dict[str, float]:
+    """The finished days, months and years as quantities (they change once a day)."""
+    c = plant.counters
+    key = (c.day, sum(len(v) for v in c.years.values()))
+    cached = plant.filed_cache
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    out: dict[str, float] = {}
+    for name in FLOWS:
+        days, months = c.days[name], c.months[name]
+        for n in range(1, 32):
+            out[f"{name}_kwh_day_{n}"] = days[n - 1]
+        for n in range(1, 13):
+            out[f"{name}_kwh_month_{n}"] = months[n - 1]
+        for year, value in c.years.get(name, {}).items():
+            out[f"{name}_kwh_year_{year}"] = value
+    plant.filed_cache = (key, out)
+    return out
 
 
 def _add_state(
