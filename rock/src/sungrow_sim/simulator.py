@@ -108,34 +108,41 @@ class Simulator:
             return ExceptionCode.GATEWAY_TARGET_FAILED
         if not inverter.image.supports("holding", address, len(values)):
             return ExceptionCode.ILLEGAL_ADDRESS
-        local = self.clock.local()
-        fields = [local.year, local.month, local.day, local.hour, local.minute, local.second]
-        touched_clock = False
+        when = self._written_clock(address, values)
+        if isinstance(when, int):
+            return when
         for offset, value in enumerate(values):
-            wire = address + offset
-            if wire in CLOCK_WIRE:
-                fields[wire - CLOCK_WIRE.start] = value
-                touched_clock = True
-            elif wire in START_STOP_WIRES and value not in (START, STOP):
+            if address + offset in START_STOP_WIRES and value not in (START, STOP):
                 return ExceptionCode.ILLEGAL_VALUE
         accepted = _checked_settings(inverter, address, values)
         if isinstance(accepted, int):
             return accepted  # nothing of this write is applied
-        store = inverter.settings
-        when = None
-        if touched_clock:
-            try:
-                when = datetime(*fields)  # type: ignore[arg-type]
-            except ValueError:
-                return ExceptionCode.ILLEGAL_VALUE
         for name, value in accepted:
-            store.set_raw(name, value)
-            if name == "start_stop":
+            inverter.settings.set_raw(name, value)
+        for offset, value in enumerate(values):
+            if address + offset in START_STOP_WIRES:  # either family's start/stop word
                 inverter.overrides.state = None if value == START else "stop"
         if when is not None:
             self.clock.set(when)
         self.refresh()
         return None
+
+    def _written_clock(self, address: int, values: list[int]) -> datetime | int | None:
+        """The clock a write sets (None if it leaves it), or exception 3 for no date."""
+        local = self.clock.local()
+        fields = [local.year, local.month, local.day, local.hour, local.minute, local.second]
+        touched = False
+        for offset, value in enumerate(values):
+            wire = address + offset
+            if wire in CLOCK_WIRE:
+                fields[wire - CLOCK_WIRE.start] = value
+                touched = True
+        if not touched:
+            return None
+        try:
+            return datetime(*fields)  # type: ignore[arg-type]
+        except ValueError:
+            return ExceptionCode.ILLEGAL_VALUE
 
     # -- time ----------------------------------------------------------------------------
 
