@@ -300,3 +300,14 @@ async def test_settings_survive_a_restart(device, tmp_path):
     assert await again.words("holding", 33047, 2) == [300, 400]
     f = await flows(again)
     assert f["battery"] == 2000 and f["bits"] & CHARGING, "and they still steer the plant"
+
+
+async def test_a_night_standby_fault_holds_the_hybrid_in_standby(device):
+    dev = await hybrid(device)
+    dev.sim.set_battery(1, soc_pct=80)
+    dev.sim.inject(FaultSpec(kind="night-standby"))
+    dev.advance(60)
+    f = await flows(dev)
+    assert f["system"] == 0x0008, "standby"
+    assert f["battery"] == 0
+    assert f["export"] == pytest.approx(-f["load"], abs=5)

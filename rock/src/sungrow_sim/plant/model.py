@@ -317,7 +317,9 @@ class Plant:
         state = self._state(controls, available_ac)
         load = controls.load_w if controls.load_w is not None else self.house_load(local)
         if state == "standby" and cfg.family == "hybrid" and controls.state is None:
-            state = "run"  # the hybrid keeps running for its battery; idle is decided below
+            # The hybrid keeps running for its battery (idle is decided below), unless a
+            # night-standby fault holds it in standby.
+            state = "standby" if controls.night else "run"
         if state != "run":
             ac = 0.0
         elif controls.power_w is not None:
