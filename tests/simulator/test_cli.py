@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from pymodbus.client import ModbusTcpClient
 from sungrow_sim.faults import DESCRIPTIONS
-from sungrow_sim.registers import decode_ascii
 from support.simproc import launch, serve_command
-from support.sungather import ranges
+from tools.sungather_ranges import ranges
+from tools.wire import decode_ascii
 
 PYTHON = [sys.executable, "-m", "sungrow_sim"]
 

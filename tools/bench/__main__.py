@@ -14,13 +14,13 @@ import time
 from pathlib import Path
 
 from sungrow_sim.registers import catalogue
-from support.sungather import ranges
+from tools.sungather_ranges import ranges
 
 from tools.bench import measure, startup
 from tools.bench.procs import Server, bare_argv, bytecode_env, launch, sim_argv
 from tools.bench.report import Row, print_table
 from tools.bench.stats import median, ms
-from tools.bench.wire import PlainClient
+from tools.wire import PlainClient
 
 MODEL = "SH10RT"
 FLEET = (1, 10, 100)
