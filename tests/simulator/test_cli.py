@@ -18,6 +18,7 @@ from sungrow_sim import cli
 from sungrow_sim.config import InverterConfig, ServeConfig
 from sungrow_sim.faults import DESCRIPTIONS
 from support.simproc import launch, serve_command
+
 from tools.sungather_ranges import ranges
 from tools.wire import decode_ascii
 
