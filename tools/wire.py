@@ -17,8 +17,6 @@ import struct
 from collections.abc import Callable, Sequence
 from typing import Literal
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
 HOST = "127.0.0.1"  # every helper talks to loopback only
 GET_KEY = bytes.fromhex("686800000006f7040ae70008")  # FC4 2791/8 at unit 247: the public key
 KEY_REPLY_SIZE = 25  # MBAP header + FC4 reply of 8 registers: 9 bytes, then the 16-byte key
@@ -193,6 +191,9 @@ class Session:
     """One public key's AES-128-ECB cipher (public key XOR the well-known private key)."""
 
     def __init__(self, public_key: bytes) -> None:
+        # Imported here: suites that never encrypt (integration) need not install it.
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
         key = bytes(a ^ b for a, b in zip(public_key, PRIV_KEY, strict=True))
         self.cipher = Cipher(algorithms.AES(key), modes.ECB())  # noqa: S305 - the protocol's
 

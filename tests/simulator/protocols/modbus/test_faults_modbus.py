@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
@@ -149,9 +148,7 @@ async def test_refused_connections_are_closed_at_once_and_recover(sg10rt, modbus
     service, _ = sg10rt
     clock = FakeClock(service)
     inject(service, "refuse-connections", duration_s=5)
-    reader, writer = await asyncio.open_connection("127.0.0.1", service.ports["modbus_port"])
-    assert await asyncio.wait_for(reader.read(), 2) == b""
-    writer.close()
+    assert await wire.exchange(service.ports["modbus_port"], b"", wait_s=2) == (b"", True)
     clock.advance(5)
     client = await modbus_client(service.ports["modbus_port"])
     assert await power(client) == 4000
@@ -180,9 +177,7 @@ async def test_stale_values_freeze_readings_until_cleared(sg10rt):
 async def test_a_session_limit_closes_connections_beyond_it(sg10rt, modbus_client):
     service, client = sg10rt
     inject(service, "session-limit", max_sessions=1)
-    reader, writer = await asyncio.open_connection("127.0.0.1", service.ports["modbus_port"])
-    assert await asyncio.wait_for(reader.read(), 2) == b""
-    writer.close()
+    assert await wire.exchange(service.ports["modbus_port"], b"", wait_s=2) == (b"", True)
     assert await power(client) == 4000  # the session already open keeps working
 
 

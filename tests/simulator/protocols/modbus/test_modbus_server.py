@@ -116,10 +116,8 @@ async def test_garbage_closes_the_connection_and_the_server_keeps_serving(
 ):
     service = await start_service()
     port = service.ports["modbus_port"]
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(b"\x00\x01\x00\x07\x00\x06garbage")
-    assert await asyncio.wait_for(reader.read(), 3) == b""
-    writer.close()
+    garbage = b"\x00\x01\x00\x07\x00\x06garbage"
+    assert await exchange(port, garbage, wait_s=3) == (b"", True)
     client = await modbus_client(port)
     assert (await read(client, "input", 4999, 1)).registers == [0x2433]
 
