@@ -4,6 +4,7 @@ from sungrow_sim.plant.history import simulate
 from sungrow_sim.plant.model import (
     Controls,
     Counters,
+    Flows,
     Plant,
     PlantConfig,
     PlantSettings,
@@ -15,6 +16,7 @@ from sungrow_sim.plant.sun import clear_sky_ghi, solar_elevation_deg
 __all__ = [
     "Controls",
     "Counters",
+    "Flows",
     "Plant",
     "PlantConfig",
     "PlantSettings",

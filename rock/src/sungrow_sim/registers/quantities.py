@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from sungrow_sim.plant import Controls, Plant, ambient_c
+from sungrow_sim.plant import Controls, Flows, Plant, ambient_c
 from sungrow_sim.plant.model import FLOWS
 from sungrow_sim.registers.catalogue import ModelSpec
 from sungrow_sim.registers.codes import START, STOP
@@ -64,52 +64,13 @@ def compute(
     s = controls.settings
     hybrid = spec.family == "hybrid"
     ambient = ambient_c(local)
-    load_ratio = (abs(f.ac_w) + abs(f.battery_w)) / spec.nominal_power_w
-    temperature = ambient + 8 + 25 * load_ratio
-    battery_temperature = plant.battery_temperature_c
-    if battery_temperature is None:
-        battery_temperature = 15 + 0.5 * ambient
+    temperature = ambient + 8 + 25 * (abs(f.ac_w) + abs(f.battery_w)) / spec.nominal_power_w
     q: dict[str, float] = {
-        "device_code": spec.device_code,
-        "nominal_power_kw": spec.nominal_power_w / 1000,
-        "nominal_power_w": spec.nominal_power_w,
-        "output_type": 1 if spec.phases == 3 else 0,
-        "array_kw": cfg.array_kwp,
-        "power_limit_pct": s.power_limit_pct if s.power_limit_pct is not None else 100.0,
-        "pv_power_w": round(f.pv_w),
-        "active_power_w": round(f.ac_w),
-        "apparent_power_va": round(f.ac_w),
-        "reactive_power_var": 0,
-        "power_factor": 1.0 if f.ac_w > 0 else 0.0,
+        **_nameplate(spec, plant, controls),
+        **_powers(spec, f, plant.phase_weights),
         "internal_temperature_c": round(temperature, 1),
-        "load_power_w": round(f.load_w),
-        "grid_power_w": round(f.export_w),
-        "meter_power_w": -round(f.export_w),
-        "meter_phase_power_w": -round(f.export_w / spec.phases),
-        **{
-            f"meter_phase_{p}_power_w": (
-                -round(f.export_w * plant.phase_weights[i] / spec.phases) if i < spec.phases else 0
-            )
-            for i, p in enumerate("abc")
-        },
-        "export_power_w": round(max(f.export_w, 0.0)),
-        "direct_power_w": round(f.direct_w),
-        "battery_power_w": round(f.battery_w),
-        "battery_power_abs_w": abs(round(f.battery_w)),
-        "battery_soc_pct": c.battery_soc_pct,
-        "battery_soh_pct": 100.0,
-        "battery_capacity_kwh": cfg.battery_kwh,
-        "battery_temperature_c": round(battery_temperature, 1),
-        "self_consumption_pct": (
-            100 * c.daily_direct_kwh / c.daily_yield_kwh if c.daily_yield_kwh > 0 else 0.0
-        ),
-        "co2_reduction_kg": c.total_yield_kwh * 0.5,
-        "clock_year": local.year,
-        "clock_month": local.month,
-        "clock_day": local.day,
-        "clock_hour": local.hour,
-        "clock_minute": local.minute,
-        "clock_second": local.second,
+        **_battery_and_savings(plant, ambient),
+        **_clock("clock", local),
         "start_stop_code": STOP if controls.state == "stop" else START,
         "ems_mode": EMS_MODE_CODE[s.ems_mode],
         "fault_code": controls.fault_code or 0,
@@ -127,14 +88,72 @@ def compute(
     _add_dc(q, spec, f.mppt_w, f.irradiance, temperature, string_count)
     _add_battery(q, spec, c.battery_soc_pct, f.battery_w)
     if fault_time is not None:
-        q.update(
-            alarm_year=fault_time.year,
-            alarm_month=fault_time.month,
-            alarm_day=fault_time.day,
-            alarm_hour=fault_time.hour,
-            alarm_minute=fault_time.minute,
-        )
+        q.update(_clock("alarm", fault_time, seconds=False))
     return q
+
+
+def _nameplate(spec: ModelSpec, plant: Plant, controls: Controls) -> dict[str, float]:
+    limit = controls.settings.power_limit_pct
+    return {
+        "device_code": spec.device_code,
+        "nominal_power_kw": spec.nominal_power_w / 1000,
+        "nominal_power_w": spec.nominal_power_w,
+        "output_type": 1 if spec.phases == 3 else 0,
+        "array_kw": plant.config.array_kwp,
+        "power_limit_pct": limit if limit is not None else 100.0,
+    }
+
+
+def _powers(spec: ModelSpec, f: Flows, weights: tuple[float, ...]) -> dict[str, float]:
+    q: dict[str, float] = {
+        "pv_power_w": round(f.pv_w),
+        "active_power_w": round(f.ac_w),
+        "apparent_power_va": round(abs(f.ac_w)),
+        "reactive_power_var": 0,
+        "power_factor": 1.0 if f.ac_w > 0 else 0.0,
+        "load_power_w": round(f.load_w),
+        "grid_power_w": round(f.export_w),
+        "meter_power_w": -round(f.export_w),
+        "meter_phase_power_w": -round(f.export_w / spec.phases),
+        "export_power_w": round(max(f.export_w, 0.0)),
+        "direct_power_w": round(f.direct_w),
+        "battery_power_w": round(f.battery_w),
+        "battery_power_abs_w": abs(round(f.battery_w)),
+    }
+    for i, phase in enumerate("abc"):
+        share = -f.export_w * weights[i] / spec.phases if i < spec.phases else 0.0
+        q[f"meter_phase_{phase}_power_w"] = round(share)
+    return q
+
+
+def _battery_and_savings(plant: Plant, ambient: float) -> dict[str, float]:
+    c = plant.counters
+    temperature = plant.battery_temperature_c
+    if temperature is None:
+        temperature = 15 + 0.5 * ambient
+    return {
+        "battery_soc_pct": c.battery_soc_pct,
+        "battery_soh_pct": 100.0,
+        "battery_capacity_kwh": plant.config.battery_kwh,
+        "battery_temperature_c": round(temperature, 1),
+        "self_consumption_pct": (
+            100 * c.daily_direct_kwh / c.daily_yield_kwh if c.daily_yield_kwh > 0 else 0.0
+        ),
+        "co2_reduction_kg": c.total_yield_kwh * 0.5,
+    }
+
+
+def _clock(prefix: str, when: datetime, seconds: bool = True) -> dict[str, float]:
+    parts = {
+        "year": when.year,
+        "month": when.month,
+        "day": when.day,
+        "hour": when.hour,
+        "minute": when.minute,
+    }
+    if seconds:
+        parts["second"] = when.second
+    return {f"{prefix}_{name}": value for name, value in parts.items()}
 
 
 def _add_energy(q: dict[str, float], plant: Plant, hybrid: bool) -> None:
