@@ -20,6 +20,7 @@ from sungrow_sim.control import ControlApi, start_control
 from sungrow_sim.faults import FaultSet
 from sungrow_sim.persistence import StateStore, snapshot
 from sungrow_sim.plant import Counters
+from sungrow_sim.plant.history import forget_shared
 from sungrow_sim.protocols.modbus import ModbusOptions, ModbusServer, public_key_for
 from sungrow_sim.protocols.winet import WinetServer, start_winet
 from sungrow_sim.registers import catalogue
@@ -81,6 +82,7 @@ def build(
         if same and saved is not None:
             for key, value in saved.inverters[inv.unit_id].overrides.items():
                 setattr(inverter.overrides, key, value)
+    forget_shared()
     if saved:
         log.info(
             "restored state from %s (%d faults active)", store and store.path, len(faults.active())

@@ -47,6 +47,11 @@ def _ghi(mid: float, latitude: float, longitude: float) -> float:
     return value
 
 
+def forget_shared() -> None:
+    """Drop the clear-sky values shared by a fleet's start (memory once it is built)."""
+    _GHI.clear()
+
+
 def simulate(
     plant: Plant,
     start: datetime,

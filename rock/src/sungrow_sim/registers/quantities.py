@@ -251,8 +251,12 @@ def _add_dc(
     currents: list[float] = []
     for n in range(1, 13):
         power = mppt_w[n - 1] if n <= len(mppt_w) else 0.0
+        if power <= 0:
+            q[f"mppt_{n}_voltage"] = q[f"mppt_{n}_current"] = q[f"mppt_{n}_power_w"] = 0.0
+            currents.append(0.0)
+            continue
         # Strings of other lengths and orientations work at other voltages.
-        voltage = round(base * (1 + 0.03 * ((n * 7) % 5 - 2) / 2), 1) if power > 0 else 0.0
+        voltage = round(base * (1 + 0.03 * ((n * 7) % 5 - 2) / 2), 1)
         current = power / voltage if voltage else 0.0
         q[f"mppt_{n}_voltage"] = voltage
         q[f"mppt_{n}_current"] = round(current, 1)
@@ -261,8 +265,8 @@ def _add_dc(
     q["bus_voltage_v"] = round(max(base * 1.1, 380.0 if pv > 0 else 0.0), 1)
     for n in range(1, 25):
         mppt = (n - 1) // per_mppt_strings
-        current = currents[mppt] / per_mppt_strings if mppt < len(currents) else 0.0
-        q[f"string_{n}_current"] = round(current, 2) if n <= string_count else 0.0
+        current = currents[mppt] / per_mppt_strings if n <= string_count and mppt < 12 else 0.0
+        q[f"string_{n}_current"] = round(current, 2) if current else 0.0
 
 
 def _add_battery(q: dict[str, float], spec: ModelSpec, soc: float, battery_w: float) -> None:
