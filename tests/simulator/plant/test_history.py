@@ -164,3 +164,20 @@ def test_the_day_month_and_year_arrays_add_up_to_the_counters():
     assert set(c.years["yield"]) == {"2025"}, "2025 filed as a finished year"
     assert c.days["yield"][20] == 0, "today is not filed yet"
     assert all(v > 0 for v in c.days["yield"][:20]), "every June day produced"
+
+
+def test_damaged_saved_arrays_are_refitted_and_a_day_roll_still_files():
+    c = Counters(
+        day="2026-06-xx",
+        month="2026-06",
+        daily_yield_kwh=4.0,
+        days={"yield": [1, "x"]},  # type: ignore[dict-item]
+        months=7,  # type: ignore[arg-type]
+        years={"yield": {"2024": 3, "2023": "bad"}},  # type: ignore[dict-item]
+    )
+    assert len(c.days["yield"]) == 31 and c.days["yield"][:2] == [1.0, 0.0]
+    assert len(c.months["export"]) == 12 and c.years == {"yield": {"2024": 3.0}}
+    plant = Plant(PlantConfig("hybrid", 10_000, 3, 2, 12.0, 10.0, 48.14, 11.58), c)
+    simulate(plant, datetime(2026, 6, 21, tzinfo=UTC), datetime(2026, 6, 22, 1, tzinfo=UTC), "UTC")
+    assert c.days["yield"][30] == 4.0, "the damaged day is filed in the last slot"
+    assert c.day == "2026-06-22" and c.days["yield"][20] > 20, "the 21st filed"

@@ -84,6 +84,13 @@ class PlantSettings:
     max_discharge_w: float | None = None
 
 
+def _fit(values: object, size: int) -> list[float]:
+    """`size` floats from a saved list (missing or bad entries are 0)."""
+    items = list(values)[:size] if isinstance(values, list) else []
+    out = [float(v) if isinstance(v, int | float) and v >= 0 else 0.0 for v in items]
+    return out + [0.0] * (size - len(out))
+
+
 def _new_days() -> dict[str, list[float]]:
     return {name: [0.0] * 31 for name in FLOWS}
 
@@ -135,6 +142,23 @@ class Counters:
     days: dict[str, list[float]] = field(default_factory=_new_days)
     months: dict[str, list[float]] = field(default_factory=_new_months)
     years: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Saved arrays of another shape (an older or damaged state file) are refitted,
+        # so a day or month roll never indexes past them.
+        self.days = {
+            n: _fit(self.days.get(n) if isinstance(self.days, dict) else None, 31) for n in FLOWS
+        }
+        self.months = {
+            n: _fit(self.months.get(n) if isinstance(self.months, dict) else None, 12)
+            for n in FLOWS
+        }
+        years = self.years if isinstance(self.years, dict) else {}
+        self.years = {
+            n: {str(y): float(v) for y, v in years[n].items() if isinstance(v, int | float)}
+            for n in FLOWS
+            if isinstance(years.get(n), dict)
+        }
 
     def as_dict(self) -> dict[str, object]:
         """Plain dict for persistence (the arrays copied, so a snapshot stays put)."""
@@ -547,19 +571,27 @@ def book(c: Counters, energies: tuple[float, ...]) -> None:
                 setattr(c, attr, getattr(c, attr) + value)
 
 
+def _calendar_index(text: str, size: int) -> int:
+    """0-based index of a day or month number; the last slot for a damaged saved date."""
+    try:
+        return min(max(int(text), 1), size) - 1
+    except ValueError:
+        return size - 1
+
+
 def roll_calendar(c: Counters, day: str) -> None:
     """Start a new day, month or year: file the finished period, zero its counters."""
     if day == c.day:
         return
     month, year = day[:7], day[:4]
     if c.day:
-        index = int(c.day[8:10]) - 1
+        index = _calendar_index(c.day[8:10], 31)
         for name in FLOWS:
             c.days[name][index] = getattr(c, f"daily_{name}_kwh")
             setattr(c, f"daily_{name}_kwh", 0.0)
         c.daily_running_time_min = 0.0
     if c.month and c.month != month:
-        index = int(c.month[5:7]) - 1
+        index = _calendar_index(c.month[5:7], 12)
         for name in FLOWS:
             c.months[name][index] = getattr(c, f"monthly_{name}_kwh")
             setattr(c, f"monthly_{name}_kwh", 0.0)

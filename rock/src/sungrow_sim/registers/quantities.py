@@ -167,8 +167,8 @@ def _add_energy(q: dict[str, float], plant: Plant, hybrid: bool) -> None:
     if not hybrid:
         return
     q.update(_filed_arrays(plant))
-    today = int(c.day[8:10]) if c.day else 0
-    month = int(c.month[5:7]) if c.month else 0
+    today = int(c.day[8:10]) if c.day[8:10].isdigit() else 0
+    month = int(c.month[5:7]) if c.month[5:7].isdigit() else 0
     for name in FLOWS:
         if today:
             q[f"{name}_kwh_day_{today}"] = q[f"daily_{name}_kwh"]
