@@ -311,3 +311,22 @@ async def test_a_night_standby_fault_holds_the_hybrid_in_standby(device):
     assert f["system"] == 0x0008, "standby"
     assert f["battery"] == 0
     assert f["export"] == pytest.approx(-f["load"], abs=5)
+
+
+async def daily_load_kwh(device, day: str) -> float:
+    """House load (13008) over one day, read minute by minute."""
+    dev = await hybrid(device, start=f"{day}T00:00:30+01:00")
+    total = 0.0
+    for _ in range(1439):
+        dev.advance(60)
+        total += (await flows(dev))["load"] * 60 / 3600 / 1000
+    await dev.stop()
+    return total
+
+
+async def test_the_house_uses_more_on_weekends_and_in_winter(device):
+    wednesday = await daily_load_kwh(device, "2026-06-17")
+    saturday = await daily_load_kwh(device, "2026-06-20")
+    december = await daily_load_kwh(device, "2026-12-16")  # a Wednesday too
+    assert saturday > wednesday * 1.1
+    assert december > wednesday * 1.25
