@@ -74,6 +74,7 @@ class Inverter:
         self.quantities: dict[str, float] = {}
         self._setting_slots: tuple[int, list[tuple[list[int], int, list[int]]]] = (-1, [])
         self.fault_time: datetime | None = None
+        self.heartbeat_at: datetime | None = None
 
     def controls(self, faults: FaultSet) -> Controls:
         """Overrides and plant faults combined."""
@@ -104,6 +105,7 @@ class Inverter:
 
     def advance(self, now: datetime, local: datetime, dt_s: float, faults: FaultSet) -> None:
         """Step the plant by `dt_s` simulated seconds (0: recompute flows only) and re-encode."""
+        self._supervise_external_ems(now)
         controls = self.controls(faults)
         self.plant.step(now, local, dt_s, controls)
         if controls.fault_code is None:
@@ -121,6 +123,25 @@ class Inverter:
                     self.image.holding_slots(self.settings.words()),
                 )
             self.image.put_slots(self._setting_slots[1])
+
+    def heartbeat(self, now: datetime) -> None:
+        """The external EMS wrote its heartbeat (or took control): restart the timeout."""
+        self.heartbeat_at = now
+
+    def _supervise_external_ems(self, now: datetime) -> None:
+        """External EMS mode without a heartbeat in time returns to self-consumption."""
+        store = self.settings
+        if "external_ems_heartbeat" not in store.specs:
+            return
+        timeout = store.value("external_ems_heartbeat")
+        if store.value("ems_mode") not in ("external", "vpp") or not timeout:
+            self.heartbeat_at = None
+            return
+        if self.heartbeat_at is None:
+            self.heartbeat_at = now
+        elif (now - self.heartbeat_at).total_seconds() > float(timeout):
+            store.set_raw("ems_mode", store.specs["ems_mode"].choices["self-consumption"])  # type: ignore[index]
+            self.heartbeat_at = None
 
     def backfill(
         self, clock: SimClock, commissioned: datetime, faults: FaultSet, substep_s: float = 300.0

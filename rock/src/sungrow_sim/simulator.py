@@ -119,6 +119,8 @@ class Simulator:
             return accepted  # nothing of this write is applied
         for name, value in accepted:
             inverter.settings.set_raw(name, value)
+            if name in ("external_ems_heartbeat", "ems_mode"):
+                inverter.heartbeat(self.clock.now())
         for offset, value in enumerate(values):
             if address + offset in START_STOP_WIRES:  # either family's start/stop word
                 inverter.overrides.state = None if value == START else "stop"
@@ -251,6 +253,8 @@ class Simulator:
             inverter.settings.set_value(name, value)
         except SettingError as err:
             raise ControlError(str(err)) from None
+        if name in ("external_ems_heartbeat", "ems_mode"):
+            inverter.heartbeat(self.clock.now())
         if name == "start_stop":
             stopped = inverter.settings.value("start_stop") == "stop"
             inverter.overrides.state = "stop" if stopped else None

@@ -330,3 +330,23 @@ async def test_the_house_uses_more_on_weekends_and_in_winter(device):
     december = await daily_load_kwh(device, "2026-12-16")  # a Wednesday too
     assert saturday > wednesday * 1.1
     assert december > wednesday * 1.25
+
+
+async def test_external_ems_without_a_heartbeat_in_time_returns_to_self_consumption(device):
+    dev = await hybrid(device)
+    dev.sim.set_battery(1, soc_pct=70)
+    dev.sim.set_load(1, 400)
+    assert not (await dev.write(13080, 20)).isError()  # heartbeat timeout 20 s
+    await dev.write_many(13050, [3, 0xBB, 1500])
+    dev.advance(15)
+    assert (await flows(dev))["battery"] == 1500
+    await dev.write(13080, 20)  # the EMS's heartbeat
+    dev.advance(15)
+    assert (await flows(dev))["battery"] == 1500, "still under external control"
+    dev.advance(10)
+    dev.advance(1)
+    f = await flows(dev)
+    assert await dev.u16(13050, "holding") == 0, "back to self-consumption"
+    assert f["battery"] == 400, "the battery covers the house again"
+    response = await dev.write(13080, 1001)
+    assert response.isError() and response.exception_code == 3
