@@ -515,7 +515,8 @@ def _battery_target(
     """The battery power the mode asks for, within its limits (> 0 charging)."""
     s = controls.settings
     if controls.battery_power_w is not None:
-        return min(max(controls.battery_power_w, -discharge_max), charge_max), "forced"
+        # A test override (ctl set-battery --power), not the device's compulsory mode.
+        return min(max(controls.battery_power_w, -discharge_max), charge_max), "self-consumption"
     if controls.power_w is not None:
         return 0.0, "self-consumption"
     if controls.grid_lost:
