@@ -95,11 +95,13 @@ async def test_forced_discharge_and_stop(device):
     f = await flows(dev)
     assert f["battery"] == 2500 and f["bits"] & DISCHARGING
     assert f["export"] == pytest.approx(2500 - f["load"], abs=5), "the rest is exported"
+    discharging_voltage = f["voltage"]
     await dev.write(13051, 0xCC)
     dev.advance(1)
     f = await flows(dev)
     assert f["battery"] == 0
     assert f["export"] == pytest.approx(-f["load"], abs=5)
+    assert f["voltage"] > discharging_voltage, "the voltage sags under discharge"
 
 
 async def test_external_ems_mode_follows_the_command(device):

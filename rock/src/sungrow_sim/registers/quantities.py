@@ -270,8 +270,16 @@ def _add_dc(
 
 
 def _add_battery(q: dict[str, float], spec: ModelSpec, soc: float, battery_w: float) -> None:
+    """Battery voltage, current and power that agree (V x I = P).
+
+    The terminal voltage is the open-circuit voltage of the state of charge plus the drop
+    over the internal resistance: it rises while charging and sags while discharging.
+    """
     high_voltage = spec.phases == 3
-    voltage = (320 + 0.8 * soc) if high_voltage else (48 + 0.06 * soc)
+    open_circuit = (320 + 0.8 * soc) if high_voltage else (48 + 0.06 * soc)
+    resistance = 0.15 if high_voltage else 0.02  # ohm
+    # V = Voc + R I with I = P / V  =>  V^2 - Voc V - R P = 0
+    voltage = (open_circuit + math.sqrt(open_circuit**2 + 4 * resistance * battery_w)) / 2
     hybrid = spec.family == "hybrid"
     voltage = round(voltage, 1)
     current = battery_w / voltage if hybrid else 0.0
