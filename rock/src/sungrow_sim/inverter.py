@@ -76,7 +76,7 @@ class Inverter:
         self.fault_time: datetime | None = None
         self.heartbeat_at: datetime | None = None
 
-    def controls(self, faults: FaultSet) -> Controls:
+    def controls(self, faults: FaultSet, local: datetime | None = None) -> Controls:
         """Overrides and plant faults combined."""
         unit = self.info.unit_id
         inverter_fault = faults.of_kind("inverter-fault", unit)
@@ -86,6 +86,7 @@ class Inverter:
             code = GRID_LOSS_CODE
         o = self.overrides
         self.sync_start_stop()
+        settings = self.settings.plant()
         return Controls(
             power_w=o.power_w,
             state=o.state,
@@ -94,7 +95,8 @@ class Inverter:
             fault_code=code,
             grid_lost=grid_loss is not None,
             night=faults.of_kind("night-standby", unit) is not None,
-            settings=self.settings.plant(),
+            settings=settings,
+            forced_charge_to_pct=settings.forced_charge_target(local) if local else None,
         )
 
     def sync_start_stop(self) -> None:
@@ -106,7 +108,7 @@ class Inverter:
     def advance(self, now: datetime, local: datetime, dt_s: float, faults: FaultSet) -> None:
         """Step the plant by `dt_s` simulated seconds (0: recompute flows only) and re-encode."""
         self._supervise_external_ems(now)
-        controls = self.controls(faults)
+        controls = self.controls(faults, local)
         self.plant.step(now, local, dt_s, controls)
         if controls.fault_code is None:
             self.fault_time = None

@@ -352,3 +352,37 @@ async def test_external_ems_without_a_heartbeat_in_time_returns_to_self_consumpt
     assert f["battery"] == 400, "the battery covers the house again"
     response = await dev.write(13080, 1001)
     assert response.isError() and response.exception_code == 3
+
+
+async def test_forced_charging_periods_charge_from_the_grid_to_their_target(device):
+    dev = await hybrid(device)  # 02:00 on a Monday
+    dev.sim.set_battery(1, soc_pct=40)
+    dev.sim.set_load(1, 300)
+    for name, value in (
+        ("forced_charging_start_hour_1", 1),
+        ("forced_charging_end_hour_1", 5),
+        ("forced_charging_target_soc_1", 42),
+        ("max_charge_power", 2000),
+    ):
+        dev.sim.set_setting(1, name, value)
+    dev.advance(60)
+    assert (await flows(dev))["bits"] & DISCHARGING, "off: self-consumption discharges"
+    dev.sim.set_setting(1, "forced_charging", "enable")
+    dev.advance(60)
+    f = await flows(dev)
+    assert f["battery"] == 2000 and f["bits"] & CHARGING
+    assert f["export"] == pytest.approx(-2300, abs=5), "from the grid"
+    for _ in range(30):
+        dev.advance(60)
+    f = await flows(dev)
+    assert 41.9 <= f["soc"] <= 42.5, "up to the period's target"
+    assert not f["bits"] & CHARGING
+
+
+async def test_the_wide_range_power_is_the_same_setting(device):
+    dev = await hybrid(device)
+    dev.sim.set_setting(1, "charge_discharge_power_wide", 2500)  # 33148, 0.01 kW steps
+    assert await dev.u16(13052, "holding") == 2500
+    await dev.write(13052, 1234)
+    shown = {s["name"]: s for s in dev.sim.settings(1)["settings"]}
+    assert shown["charge_discharge_power_wide"]["raw"] == 123

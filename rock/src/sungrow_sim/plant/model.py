@@ -21,7 +21,9 @@ WorkState = Literal["run", "stop", "standby", "fault"]
 EmsMode = Literal["self-consumption", "forced", "external", "vpp"]
 Command = Literal["charge", "discharge", "stop"]
 # What the energy management does right now (running state words follow it).
-Operation = Literal["idle", "self-consumption", "forced", "external", "off-grid", "emergency"]
+Operation = Literal[
+    "idle", "self-consumption", "forced", "external", "off-grid", "emergency", "forced-charging"
+]
 EFFICIENCY = 0.97
 SYSTEM_DERATE = 0.9
 MAX_SUBSTEP_S = 60.0
@@ -82,6 +84,25 @@ class PlantSettings:
     power_limit_pct: float | None = None
     max_charge_w: float | None = None
     max_discharge_w: float | None = None
+    # Self-consumption's forced charging periods: (start, end in minutes of the local
+    # day, target SOC %); empty when the function is off.
+    forced_charging: tuple[tuple[int, int, float], ...] = ()
+    forced_charging_weekdays_only: bool = False
+
+    def forced_charge_target(self, local: datetime) -> float | None:
+        """The target SOC of a forced charging period running at `local`, if any."""
+        if not self.forced_charging:
+            return None
+        if self.forced_charging_weekdays_only and local.weekday() >= 5:
+            return None
+        minute = local.hour * 60 + local.minute
+        for start, end, target in self.forced_charging:
+            if start == end:
+                continue
+            inside = start <= minute < end if start < end else minute >= start or minute < end
+            if inside:
+                return target
+        return None
 
 
 def _fit(values: object, size: int) -> list[float]:
@@ -191,6 +212,7 @@ class Controls:
     grid_lost: bool = False
     night: bool = False
     settings: PlantSettings = field(default_factory=PlantSettings)
+    forced_charge_to_pct: float | None = None  # a forced charging period is running
 
 
 @dataclass
@@ -529,6 +551,9 @@ def _battery_target(
         if s.command == "discharge":
             return -min(power, discharge_max), op
         return 0.0, op
+    target = controls.forced_charge_to_pct
+    if target is not None and plant.config.battery_kwh > 0 and soc < target:
+        return charge_max, "forced-charging"  # from PV first, the grid for the rest
     if s.backup and plant.config.battery_kwh > 0 and soc < s.soc_reserve_pct:
         # Below the backup reserve: charge, from the grid if need be.
         return min(charge_max, max(pv - load, EMERGENCY_CHARGE_SHARE * charge_max)), "emergency"

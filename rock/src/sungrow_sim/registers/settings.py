@@ -42,6 +42,7 @@ class SettingSpec(BaseModel):
     choices: dict[str, int] | None = None
     default: Limit
     about: str = ""
+    alias_of: str | None = None  # the same setting at another address and scale
 
 
 class SettingsFile(BaseModel):
@@ -107,11 +108,20 @@ class SettingsStore:
         return None
 
     def set_raw(self, name: str, raw: int) -> None:
-        """Store a checked raw value."""
+        """Store a checked raw value (and the same value in its alias' scale)."""
         if self.raw.get(name) != raw:
             self.raw[name] = raw
             self.version += 1
             self._plant = None
+        spec = self.specs[name]
+        for other in self.specs.values():
+            partner = other.name == spec.alias_of or other.alias_of == name
+            if partner and other.name != name:
+                low, high = self.raw_range(other)
+                mirrored = min(max(round(raw * spec.scale / other.scale), low), high)
+                if self.raw.get(other.name) != mirrored:
+                    self.raw[other.name] = mirrored
+                    self.version += 1
 
     def value(self, name: str) -> float | str:
         """A setting in engineering units, or its choice name."""
@@ -197,7 +207,24 @@ class SettingsStore:
             return self._plant
         v, on = self.value, self._on
         if "ems_mode" in self.specs:
+            windows = ()
+            if "forced_charging" in self.specs and on("forced_charging"):
+                windows = tuple(
+                    (
+                        int(v(f"forced_charging_start_hour_{k}")) * 60
+                        + int(v(f"forced_charging_start_minute_{k}")),
+                        int(v(f"forced_charging_end_hour_{k}")) * 60
+                        + int(v(f"forced_charging_end_minute_{k}")),
+                        float(v(f"forced_charging_target_soc_{k}")),
+                    )
+                    for k in (1, 2)
+                )
             result = PlantSettings(
+                forced_charging=windows,
+                forced_charging_weekdays_only=(
+                    "forced_charging_valid_time" in self.specs
+                    and v("forced_charging_valid_time") == "weekday"
+                ),
                 ems_mode=v("ems_mode"),  # type: ignore[arg-type]
                 command=v("charge_discharge_command"),  # type: ignore[arg-type]
                 command_power_w=float(v("charge_discharge_power")),
