@@ -156,9 +156,9 @@ def test_inject_fault_help_lists_every_kind_with_its_options():
         assert option in out
 
 
-def test_models_lists_the_92_models():
+def test_models_lists_the_117_models():
     lines = run("models").stdout.splitlines()
-    assert len(lines) == 92
+    assert len(lines) == 117
     assert any(line.startswith("SH10RT ") and "0x0E03" in line for line in lines)
 
 

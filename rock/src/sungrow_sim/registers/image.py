@@ -1,15 +1,49 @@
 """The register image of one inverter: encoded words per supported block.
 
-Refreshed from quantities; reads slice it; addresses outside the blocks answer exception 2.
+Two layers build it. The register map from Sungrow's documents (data/protocol.json) sets
+the blocks a real unit answers, sentinels for unsupported values, constants, texts and
+the quantity behind each value; SunGather's catalogue (data/registers.json) adds the
+registers the documents lack. Refreshed from quantities; reads slice it; addresses
+outside the blocks answer exception 2.
 """
 
 from __future__ import annotations
 
-from sungrow_sim.registers.catalogue import ModelSpec, RegisterSpec, Table
+from typing import NamedTuple
+
+from sungrow_sim.registers.catalogue import (
+    DataType,
+    ModelSpec,
+    ProtocolRegister,
+    RegisterSpec,
+    Table,
+    protocol_map,
+)
 from sungrow_sim.registers.codes import ExceptionCode
-from sungrow_sim.registers.encoding import encode, encode_ascii, to_raw
+from sungrow_sim.registers.encoding import encode, encode_ascii, encode_text, to_raw
 
 MAX_COUNT = 125
+# Documented registers closer than this many words share one block (the gap reads as 0).
+BLOCK_GAP = 16
+
+
+class Slot(NamedTuple):
+    """A register fed by a quantity: where its words live and how to encode them."""
+
+    quantity: str
+    scale: float
+    datatype: DataType
+    words: list[int]
+    offset: int
+
+
+def string_count(spec: ModelSpec, registers: list[RegisterSpec]) -> int:
+    """Strings the model reports (7013ff): the document's device table, else SunGather's."""
+    per_mppt = spec.strings_per_mppt
+    if per_mppt is not None:
+        # A document value of 1 string per MPPT means no string currents are reported.
+        return sum(per_mppt) if max(per_mppt) > 1 else 0
+    return sum(1 for r in registers if r.name.startswith("string_"))
 
 
 class RegisterImage:
@@ -17,21 +51,50 @@ class RegisterImage:
 
     def __init__(self, spec: ModelSpec, registers: list[RegisterSpec], serial: str) -> None:
         self.spec = spec
-        self.blocks: dict[Table, list[tuple[int, list[int]]]] = {
-            table: [(start, [0] * count) for start, count in spec.blocks(table)]
-            for table in ("input", "holding")
-        }
-        # Registers fed by a quantity, and the raw value each last got; constants are
-        # encoded once here (the serial by set_serial).
-        self._slots: list[tuple[RegisterSpec, list[int], int]] = []
+        family = protocol_map().families[spec.family]
+        strings = string_count(spec, registers)
+        self.blocks: dict[Table, list[tuple[int, list[int]]]] = {}
+        for table in ("input", "holding"):
+            spans = [(start, start + count) for start, count in spec.blocks(table)]
+            spans += [(r.address - 1, r.address - 1 + r.width) for r in family.table(table)]
+            self.blocks[table] = [(lo, [0] * (hi - lo)) for lo, hi in _merge(spans)]
+        self._slots: list[Slot] = []
+        claimed: dict[Table, set[int]] = {"input": set(), "holding": set()}
+        live: list[tuple[Table, ProtocolRegister]] = []
+        for table in ("input", "holding"):
+            for reg in family.table(table):
+                words, offset = self._locate(table, reg.address - 1, reg.width)  # type: ignore[misc]
+                applies = reg.applies_to(spec, strings)
+                if applies and reg.live:
+                    live.append((table, reg))
+                elif not applies and reg.absent is not None:
+                    words[offset : offset + reg.width] = [reg.absent] * reg.width
+                else:
+                    words[offset : offset + reg.width] = reg.unsupported_words()
+                if reg.live or not applies:
+                    claimed[table].update(range(reg.address - 1, reg.address - 1 + reg.width))
+        # SunGather's registers fill what the documents leave open.
         for reg in registers:
-            slot = self._locate(reg.table, reg.address - 1, reg.width)
+            wire = reg.address - 1
+            if claimed[reg.table].intersection(range(wire, wire + reg.width)):
+                continue
+            slot = self._locate(reg.table, wire, reg.width)
             if slot is None or reg.datatype == "UTF-8":
                 continue
-            if reg.source is None:
-                _put(reg, *slot, to_raw(reg.value or 0.0, reg.scale))
+            if reg.source is not None:
+                self._slots.append(Slot(reg.source, reg.scale, reg.datatype, *slot))
+            elif reg.value is not None or not _covered(family.table(reg.table), wire):
+                _put(reg.datatype, *slot, to_raw(reg.value or 0.0, reg.scale))
+        for table, reg in live:
+            words, offset = self._locate(table, reg.address - 1, reg.width)  # type: ignore[misc]
+            if reg.text:
+                text = family.text_for(reg.name, spec.phases)
+                words[offset : offset + reg.width] = encode_text(text, reg.width)
+            elif reg.quantity is not None:
+                self._slots.append(Slot(reg.quantity, reg.scale, reg.type, words, offset))  # type: ignore[arg-type]
             else:
-                self._slots.append((reg, *slot))
+                element = encode(reg.type, to_raw(reg.default or 0.0, reg.scale))  # type: ignore[arg-type]
+                words[offset : offset + reg.width] = element * reg.count
         self._raw: list[int | None] = [None] * len(self._slots)
         self.set_serial(serial)
 
@@ -51,11 +114,11 @@ class RegisterImage:
     def refresh(self, quantities: dict[str, float]) -> None:
         """Re-encode the registers whose value changed in this snapshot of quantities."""
         last = self._raw
-        for index, (reg, words, offset) in enumerate(self._slots):
-            raw = to_raw(quantities.get(reg.source, 0.0), reg.scale)  # type: ignore[arg-type]
+        for index, slot in enumerate(self._slots):
+            raw = to_raw(quantities.get(slot.quantity, 0.0), slot.scale)
             if raw != last[index]:
                 last[index] = raw
-                _put(reg, words, offset, raw)
+                _put(slot.datatype, slot.words, slot.offset, raw)
 
     def read(self, table: Table, address: int, count: int) -> list[int] | int:
         """Registers at wire `address`, or a Modbus exception code."""
@@ -71,6 +134,20 @@ class RegisterImage:
         return isinstance(self.read(table, address, count), list)
 
 
-def _put(reg: RegisterSpec, words: list[int], offset: int, raw: int) -> None:
-    encoded = encode(reg.datatype, raw)
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[list[int]] = []
+    for lo, hi in sorted(spans):
+        if merged and lo <= merged[-1][1] + BLOCK_GAP:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return [(lo, hi) for lo, hi in merged]
+
+
+def _covered(regs: tuple[ProtocolRegister, ...], wire: int) -> bool:
+    return any(r.address - 1 <= wire < r.address - 1 + r.width for r in regs)
+
+
+def _put(datatype: DataType, words: list[int], offset: int, raw: int) -> None:
+    encoded = encode(datatype, raw)
     words[offset : offset + len(encoded)] = encoded
