@@ -41,8 +41,11 @@ def string_count(spec: ModelSpec, registers: list[RegisterSpec]) -> int:
     """Strings the model reports (7013ff): the document's device table, else SunGather's."""
     per_mppt = spec.strings_per_mppt
     if per_mppt is not None:
-        # A document value of 1 string per MPPT means no string currents are reported.
-        return sum(per_mppt) if max(per_mppt) > 1 else 0
+        # A document value of 1 string per MPPT means no string currents are reported;
+        # a single figure holds for every MPPT.
+        if max(per_mppt) <= 1:
+            return 0
+        return per_mppt[0] * spec.mppt_count if len(per_mppt) == 1 else sum(per_mppt)
     return sum(1 for r in registers if r.name.startswith("string_"))
 
 

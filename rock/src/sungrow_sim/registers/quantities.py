@@ -177,13 +177,6 @@ def add_protocol_quantities(
     """
     f, c, cfg = plant.flows, plant.counters, plant.config
     hybrid = spec.family == "hybrid"
-    # Output energy: what leaves the AC side, PV plus battery discharge minus charge.
-    q["daily_output_kwh"] = max(
-        0.0, c.daily_yield_kwh + c.daily_battery_discharge_kwh - c.daily_battery_charge_kwh
-    )
-    q["total_output_kwh"] = max(
-        0.0, c.total_yield_kwh + c.total_battery_discharge_kwh - c.total_battery_charge_kwh
-    )
     discharge = -round(f.battery_w) if hybrid else 0
     q["battery_discharge_w"] = discharge
     voltage = q.get("battery_voltage_v", 0.0)
