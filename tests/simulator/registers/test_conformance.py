@@ -215,7 +215,9 @@ async def test_every_address_the_real_unit_answered_is_answered(unit):
         # Overlapping addresses rawWords holds without a typed entry: one table answers.
         for key in device["rawWords"]:
             address = int(key)
-            if _in_overlap(address) and not any((t, address) in words for t in ("input", "holding")):
+            if _in_overlap(address) and not any(
+                (t, address) in words for t in ("input", "holding")
+            ):
                 if not await answered(client, ("input", "holding"), address, 1):
                     failures.append(("either", address, 1, None))
     assert failures == []

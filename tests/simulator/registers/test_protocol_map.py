@@ -76,7 +76,9 @@ def test_a_malformed_map_is_refused_with_the_reason():
     with pytest.raises(ValidationError, match="overlaps"):
         ProtocolMap.model_validate(raw)
     holding.pop()
-    holding.append({"address": 13999, "name": "bad", "type": "U16", "enum": {"0xAA": "a", "170": "b"}})
+    holding.append(
+        {"address": 13999, "name": "bad", "type": "U16", "enum": {"0xAA": "a", "170": "b"}}
+    )
     with pytest.raises(ValidationError, match="duplicate raw values"):
         ProtocolMap.model_validate(raw)
 

@@ -48,7 +48,11 @@ async def test_a_two_mppt_string_model_answers_the_sentinel_for_mppts_3_to_12(co
 async def test_a_string_models_meter_block_agrees_with_its_grid_power(connect):
     client = await connect("SG10RT")
     block = await regs(client, "input", 5083, 22)
-    meter, phases, load = s32(block[0:2]), [s32(block[i : i + 2]) for i in (2, 4, 6)], s32(block[8:10])
+    meter, phases, load = (
+        s32(block[0:2]),
+        [s32(block[i : i + 2]) for i in (2, 4, 6)],
+        s32(block[8:10]),
+    )
     export = s32(await regs(client, "input", 5216, 2))
     active = (await regs(client, "input", 5031, 2))[0]
     assert active > 0 and meter == -export  # > 0 buys from the grid

@@ -6,6 +6,7 @@ import json
 import re
 from functools import cache
 from importlib import resources
+from itertools import pairwise
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -223,7 +224,7 @@ class ProtocolFamily(BaseModel):
             if dupes:
                 raise ValueError(f"{table}: duplicate names {sorted(dupes)}")
             ordered = sorted(regs, key=lambda r: r.address)
-            for before, after in zip(ordered, ordered[1:], strict=False):
+            for before, after in pairwise(ordered):
                 if before.address + before.width > after.address:
                     raise ValueError(f"{table}: {before.name} overlaps {after.name}")
             if ordered[-1].address + ordered[-1].width > 65537:

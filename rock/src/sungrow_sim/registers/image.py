@@ -14,6 +14,7 @@ from typing import NamedTuple
 from sungrow_sim.registers.catalogue import (
     DataType,
     ModelSpec,
+    ProtocolFamily,
     ProtocolRegister,
     RegisterSpec,
     Table,
@@ -25,6 +26,7 @@ from sungrow_sim.registers.encoding import encode, encode_ascii, encode_text, to
 MAX_COUNT = 125
 # Documented registers closer than this many words share one block (the gap reads as 0).
 BLOCK_GAP = 16
+TABLES: tuple[Table, Table] = ("input", "holding")
 
 
 class Slot(NamedTuple):
@@ -55,19 +57,29 @@ class RegisterImage:
     def __init__(self, spec: ModelSpec, registers: list[RegisterSpec], serial: str) -> None:
         self.spec = spec
         family = protocol_map().families[spec.family]
-        strings = string_count(spec, registers)
         self.blocks: dict[Table, list[tuple[int, list[int]]]] = {}
-        for table in ("input", "holding"):
+        for table in TABLES:
             spans = [(start, start + count) for start, count in spec.blocks(table)]
             spans += [(r.address - 1, r.address - 1 + r.width) for r in family.table(table)]
             self.blocks[table] = [(lo, [0] * (hi - lo)) for lo, hi in _merge(spans)]
         self._slots: list[Slot] = []
+        live, claimed = self._lay_out(family, string_count(spec, registers))
+        self._add_sungather(registers, family, claimed)
+        for table, reg in live:
+            self._add_value(family, table, reg)
+        self._raw: list[int | None] = [None] * len(self._slots)
+        self.set_serial(serial)
+
+    def _lay_out(
+        self, family: ProtocolFamily, strings: int
+    ) -> tuple[list[tuple[Table, ProtocolRegister]], dict[Table, set[int]]]:
+        """Sentinels and fill words of the map; the entries with a value of their own."""
         claimed: dict[Table, set[int]] = {"input": set(), "holding": set()}
         live: list[tuple[Table, ProtocolRegister]] = []
-        for table in ("input", "holding"):
+        for table in TABLES:
             for reg in family.table(table):
-                words, offset = self._locate(table, reg.address - 1, reg.width)  # type: ignore[misc]
-                applies = reg.applies_to(spec, strings)
+                words, offset = self._entry(table, reg)
+                applies = reg.applies_to(self.spec, strings)
                 if applies and reg.live:
                     live.append((table, reg))
                 elif not applies and reg.absent is not None:
@@ -76,7 +88,12 @@ class RegisterImage:
                     words[offset : offset + reg.width] = reg.unsupported_words()
                 if reg.live or not applies:
                     claimed[table].update(range(reg.address - 1, reg.address - 1 + reg.width))
-        # SunGather's registers fill what the documents leave open.
+        return live, claimed
+
+    def _add_sungather(
+        self, registers: list[RegisterSpec], family: ProtocolFamily, claimed: dict[Table, set[int]]
+    ) -> None:
+        """SunGather's registers fill what the map leaves open."""
         for reg in registers:
             wire = reg.address - 1
             if claimed[reg.table].intersection(range(wire, wire + reg.width)):
@@ -88,18 +105,23 @@ class RegisterImage:
                 self._slots.append(Slot(reg.source, reg.scale, reg.datatype, *slot))
             elif reg.value is not None or not _covered(family.table(reg.table), wire):
                 _put(reg.datatype, *slot, to_raw(reg.value or 0.0, reg.scale))
-        for table, reg in live:
-            words, offset = self._locate(table, reg.address - 1, reg.width)  # type: ignore[misc]
-            if reg.text:
-                text = family.text_for(reg.name, spec.phases)
-                words[offset : offset + reg.width] = encode_text(text, reg.width)
-            elif reg.quantity is not None:
-                self._slots.append(Slot(reg.quantity, reg.scale, reg.type, words, offset))  # type: ignore[arg-type]
-            else:
-                element = encode(reg.type, to_raw(reg.default or 0.0, reg.scale))  # type: ignore[arg-type]
-                words[offset : offset + reg.width] = element * reg.count
-        self._raw: list[int | None] = [None] * len(self._slots)
-        self.set_serial(serial)
+
+    def _add_value(self, family: ProtocolFamily, table: Table, reg: ProtocolRegister) -> None:
+        """A map entry's own value: text, a quantity slot or its default."""
+        words, offset = self._entry(table, reg)
+        if reg.text:
+            text = family.text_for(reg.name, self.spec.phases)
+            words[offset : offset + reg.width] = encode_text(text, reg.width)
+        elif reg.quantity is not None:
+            self._slots.append(Slot(reg.quantity, reg.scale, reg.type, words, offset))
+        else:
+            element = encode(reg.type, to_raw(reg.default or 0.0, reg.scale))
+            words[offset : offset + reg.width] = element * reg.count
+
+    def _entry(self, table: Table, reg: ProtocolRegister) -> tuple[list[int], int]:
+        slot = self._locate(table, reg.address - 1, reg.width)
+        assert slot is not None, reg.name  # the blocks are built to cover every map entry
+        return slot
 
     def _locate(self, table: Table, wire: int, width: int) -> tuple[list[int], int] | None:
         for start, words in self.blocks[table]:

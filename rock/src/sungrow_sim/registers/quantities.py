@@ -223,4 +223,6 @@ def _add_meter_phases(q: dict[str, float], spec: ModelSpec) -> None:
     for i, phase in enumerate("abc"):
         voltage = q.get(f"phase_{phase}_voltage_v", 0.0) if i < spec.phases else 0.0
         q[f"meter_phase_{phase}_voltage_v"] = voltage
-        q[f"meter_phase_{phase}_current_a"] = round(abs(per_phase) / voltage, 2) if voltage else 0.0
+        q[f"meter_phase_{phase}_current_a"] = (
+            round(abs(per_phase) / voltage, 2) if voltage else 0.0
+        )
