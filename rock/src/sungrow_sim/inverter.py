@@ -10,6 +10,7 @@ from sungrow_sim.clock import SimClock
 from sungrow_sim.faults import GRID_LOSS_CODE, FaultSet
 from sungrow_sim.plant import Controls, Plant, WorkState
 from sungrow_sim.registers import ModelSpec, RegisterImage, RegisterSpec, compute
+from sungrow_sim.registers.catalogue import Family
 
 
 @dataclass
@@ -33,7 +34,7 @@ class InverterInfo:
     unit_id: int
     model: str
     device_code: int
-    family: str
+    family: Family
     serial: str
     nominal_power_w: int
 
