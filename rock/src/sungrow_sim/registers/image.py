@@ -24,6 +24,8 @@ from sungrow_sim.registers.codes import ExceptionCode
 from sungrow_sim.registers.encoding import encode, encode_ascii, encode_text, to_raw
 
 MAX_COUNT = 125
+# Layouts by (model, its SunGather registers), built once per process.
+_PROTOTYPES: dict[tuple[ModelSpec, tuple[object, ...]], _Built] = {}
 # Documented registers closer than this many words share one block (the gap reads as 0).
 BLOCK_GAP = 16
 TABLES: tuple[Table, Table] = ("input", "holding")
@@ -56,6 +58,56 @@ class RegisterImage:
 
     def __init__(self, spec: ModelSpec, registers: list[RegisterSpec], serial: str) -> None:
         self.spec = spec
+        key = (spec, tuple((r.table, r.address, r.name, r.source, r.value) for r in registers))
+        prototype = _PROTOTYPES.get(key)
+        if prototype is None:
+            prototype = _PROTOTYPES[key] = _Built(spec, registers)
+        # Each image owns its words; the layout is worked out once per model.
+        self.blocks = {
+            t: [(start, list(words)) for start, words in prototype.blocks[t]] for t in TABLES
+        }
+        self._slots = [
+            Slot(q, scale, datatype, self.blocks[table][block][1], offset)
+            for q, scale, datatype, table, block, offset in prototype.places
+        ]
+        self._raw: list[int | None] = [None] * len(self._slots)
+        self.set_serial(serial)
+
+    def set_serial(self, serial: str) -> None:
+        """Write the ASCII serial (documented 4990, ten registers)."""
+        slot = _locate(self.blocks["input"], 4989, 10)
+        if slot is not None:
+            words, offset = slot
+            words[offset : offset + 10] = encode_ascii(serial)
+
+    def refresh(self, quantities: dict[str, float]) -> None:
+        """Re-encode the registers whose value changed in this snapshot of quantities."""
+        last = self._raw
+        for index, slot in enumerate(self._slots):
+            raw = to_raw(quantities.get(slot.quantity, 0.0), slot.scale)
+            if raw != last[index]:
+                last[index] = raw
+                _put(slot.datatype, slot.words, slot.offset, raw)
+
+    def read(self, table: Table, address: int, count: int) -> list[int] | int:
+        """Registers at wire `address`, or a Modbus exception code."""
+        if not 1 <= count <= MAX_COUNT:
+            return ExceptionCode.ILLEGAL_VALUE
+        for start, words in self.blocks[table]:
+            if start <= address and address + count <= start + len(words):
+                return words[address - start : address - start + count]
+        return ExceptionCode.ILLEGAL_ADDRESS
+
+    def supports(self, table: Table, address: int, count: int) -> bool:
+        """Whether a read of this span would be answered with data."""
+        return isinstance(self.read(table, address, count), list)
+
+
+class _Built:
+    """The layout of one model's image: blocks with their initial words, and the slots."""
+
+    def __init__(self, spec: ModelSpec, registers: list[RegisterSpec]) -> None:
+        self.spec = spec
         family = protocol_map().families[spec.family]
         self.blocks: dict[Table, list[tuple[int, list[int]]]] = {}
         for table in TABLES:
@@ -67,8 +119,16 @@ class RegisterImage:
         self._add_sungather(registers, family, claimed)
         for table, reg in live:
             self._add_value(family, table, reg)
-        self._raw: list[int | None] = [None] * len(self._slots)
-        self.set_serial(serial)
+        # Each slot with its table and block index instead of the word list itself.
+        where = {id(w): (t, i) for t in TABLES for i, (_, w) in enumerate(self.blocks[t])}
+        self.places: list[tuple[str, float, DataType, Table, int, int]] = [
+            (s.quantity, s.scale, s.datatype, *where[id(s.words)], s.offset) for s in self._slots
+        ]
+
+    def _entry(self, table: Table, reg: ProtocolRegister) -> tuple[list[int], int]:
+        slot = _locate(self.blocks[table], reg.address - 1, reg.width)
+        assert slot is not None, reg.name  # the blocks are built to cover every map entry
+        return slot
 
     def _lay_out(
         self, family: ProtocolFamily, strings: int
@@ -98,7 +158,7 @@ class RegisterImage:
             wire = reg.address - 1
             if claimed[reg.table].intersection(range(wire, wire + reg.width)):
                 continue
-            slot = self._locate(reg.table, wire, reg.width)
+            slot = _locate(self.blocks[reg.table], wire, reg.width)
             if slot is None or reg.datatype == "UTF-8":
                 continue
             if reg.source is not None:
@@ -118,45 +178,14 @@ class RegisterImage:
             element = encode(reg.type, to_raw(reg.default or 0.0, reg.scale))
             words[offset : offset + reg.width] = element * reg.count
 
-    def _entry(self, table: Table, reg: ProtocolRegister) -> tuple[list[int], int]:
-        slot = self._locate(table, reg.address - 1, reg.width)
-        assert slot is not None, reg.name  # the blocks are built to cover every map entry
-        return slot
 
-    def _locate(self, table: Table, wire: int, width: int) -> tuple[list[int], int] | None:
-        for start, words in self.blocks[table]:
-            if start <= wire and wire + width <= start + len(words):
-                return words, wire - start
-        return None
-
-    def set_serial(self, serial: str) -> None:
-        """Write the ASCII serial (documented 4990, ten registers)."""
-        slot = self._locate("input", 4989, 10)
-        if slot is not None:
-            words, offset = slot
-            words[offset : offset + 10] = encode_ascii(serial)
-
-    def refresh(self, quantities: dict[str, float]) -> None:
-        """Re-encode the registers whose value changed in this snapshot of quantities."""
-        last = self._raw
-        for index, slot in enumerate(self._slots):
-            raw = to_raw(quantities.get(slot.quantity, 0.0), slot.scale)
-            if raw != last[index]:
-                last[index] = raw
-                _put(slot.datatype, slot.words, slot.offset, raw)
-
-    def read(self, table: Table, address: int, count: int) -> list[int] | int:
-        """Registers at wire `address`, or a Modbus exception code."""
-        if not 1 <= count <= MAX_COUNT:
-            return ExceptionCode.ILLEGAL_VALUE
-        for start, words in self.blocks[table]:
-            if start <= address and address + count <= start + len(words):
-                return words[address - start : address - start + count]
-        return ExceptionCode.ILLEGAL_ADDRESS
-
-    def supports(self, table: Table, address: int, count: int) -> bool:
-        """Whether a read of this span would be answered with data."""
-        return isinstance(self.read(table, address, count), list)
+def _locate(
+    blocks: list[tuple[int, list[int]]], wire: int, width: int
+) -> tuple[list[int], int] | None:
+    for start, words in blocks:
+        if start <= wire and wire + width <= start + len(words):
+            return words, wire - start
+    return None
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
