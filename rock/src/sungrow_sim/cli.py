@@ -45,6 +45,11 @@ SERVER_FLAGS = (
     "tick_s",
     "log_level",
     "ready_file",
+    "max_connections",
+    "max_connections_per_peer",
+    "idle_timeout_s",
+    "request_timeout_s",
+    "max_faults",
 )
 
 
@@ -122,6 +127,26 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:
     g.add_argument(
         "--log-level", choices=["debug", "info", "warning", "error"], help="default info"
     )
+    g = p.add_argument_group("limits (docs/robustness.md)")
+    g.add_argument(
+        "--max-connections", type=int, help="open connections per listener (default 512)"
+    )
+    g.add_argument(
+        "--max-connections-per-peer",
+        type=int,
+        help="open connections per listener from one peer address (default 256)",
+    )
+    g.add_argument(
+        "--idle-timeout-s",
+        type=float,
+        help="close a connection that sent nothing this long; 0 never (default 300)",
+    )
+    g.add_argument(
+        "--request-timeout-s",
+        type=float,
+        help="close a connection whose request head or frame takes longer (default 10)",
+    )
+    g.add_argument("--max-faults", type=int, help="active faults at most (default 1000)")
 
 
 def run_serve(args: argparse.Namespace) -> int:

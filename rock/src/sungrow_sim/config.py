@@ -85,8 +85,8 @@ class ServeConfig(BaseModel):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     ready_file: Path | None = None
     # Limits (docs/robustness.md): per listener, per peer address, idle and slow clients.
-    max_connections: int = Field(default=256, ge=1, le=100_000)
-    max_connections_per_peer: int = Field(default=64, ge=1, le=100_000)
+    max_connections: int = Field(default=512, ge=1, le=100_000)
+    max_connections_per_peer: int = Field(default=256, ge=1, le=100_000)
     idle_timeout_s: float = Field(default=300.0, ge=0, le=86_400)
     request_timeout_s: float = Field(default=10.0, gt=0, le=3600)
     max_faults: int = Field(default=1000, ge=1, le=100_000)

@@ -22,6 +22,7 @@ from sungrow_sim.health import Health
 from sungrow_sim.persistence import SavedState, StateRejected, StateStore, snapshot
 from sungrow_sim.plant import Counters
 from sungrow_sim.plant.model import MAX_SUBSTEP_S
+from sungrow_sim.protocols.limits import BUDGET, Limits
 from sungrow_sim.protocols.modbus import ModbusOptions, ModbusServer, public_key_for
 from sungrow_sim.protocols.winet import WinetServer, start_winet
 from sungrow_sim.registers import catalogue
@@ -149,6 +150,12 @@ class Service:
         self._saved_version = -1
         self._serving = False  # control changes are saved once the listeners run
         self.health = Health()
+        self.limits = Limits(
+            max_connections=config.max_connections,
+            max_connections_per_peer=config.max_connections_per_peer,
+            idle_timeout_s=config.idle_timeout_s,
+            request_timeout_s=config.request_timeout_s,
+        )
         self._save_soon = asyncio.Event()  # a control change asks the flusher to save now
         self._commit: asyncio.Future[None] | None = None  # waiters for the next save
         self.sim = build(config, self.store, self._save_if_changed)
@@ -161,6 +168,7 @@ class Service:
         """Bind everything; raise StartupError with advice when a port is unusable."""
         cfg = self.config
         limit_library_logs()
+        BUDGET.report = self._fd_limit
         asyncio.get_running_loop().set_exception_handler(_limited_exception_handler)
         protocols = set(cfg.protocols)
         if protocols & {"modbus", "sungrow"}:
@@ -170,7 +178,7 @@ class Service:
                 encrypted="sungrow" in protocols,
                 public_key=public_key_for(f"{cfg.seed}:{serial}"),
             )
-            modbus = ModbusServer(self.sim, options)
+            modbus = ModbusServer(self.sim, options, self.limits)
             self.ports["modbus_port"] = await self._bind(
                 "modbus-port", modbus.start, cfg.bind, cfg.modbus_port
             )
@@ -190,7 +198,7 @@ class Service:
             log.info("control API: no token, loopback peers only")
         runner, port = await self._bind(
             "control-port",
-            lambda h, p: start_control(api, h, p),
+            lambda h, p: start_control(api, h, p, self.limits),
             cfg.control_bind,
             cfg.control_port,
         )
@@ -215,6 +223,7 @@ class Service:
                 http_port_optional=cfg.http_port_is_default,
                 options=cfg.winet,
                 seed=cfg.seed,
+                limits=self.limits,
             )
         except OSError as err:
             raise StartupError(_bind_advice("ws-port/--http-port", err)) from None
@@ -270,6 +279,14 @@ class Service:
             tmp = cfg.ready_file.with_name(cfg.ready_file.name + ".tmp")
             tmp.write_text(json.dumps(self.ports))
             tmp.replace(cfg.ready_file)
+
+    def _fd_limit(self, reached: bool) -> None:
+        if reached:
+            self.health.report(
+                "connections", "refusing new connections: near the open-file limit"
+            )
+        else:
+            self.health.clear("connections")
 
     def _report(self, component: str) -> Callable[[str | None], None]:
         def report(problem: str | None) -> None:

@@ -15,6 +15,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sungrow_sim.faults import DESCRIPTIONS, FaultLimitError, FaultSpec
+from sungrow_sim.protocols.limits import CONTROL_RESERVE_FDS, GuardedSite, Limits, Listener
 from sungrow_sim.ratelimit import log_limited
 from sungrow_sim.simulator import ControlError, Simulator
 from sungrow_sim.validation import one_line
@@ -255,10 +256,13 @@ def _is_loopback(remote: str | None) -> bool:
         return False
 
 
-async def start_control(api: ControlApi, host: str, port: int) -> tuple[web.AppRunner, int]:
+async def start_control(
+    api: ControlApi, host: str, port: int, limits: Limits | None = None
+) -> tuple[web.AppRunner, int]:
     """Serve the control API; returns the runner (for cleanup) and the bound port."""
     runner = web.AppRunner(api.app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_address=True)
+    listener = Listener("control", limits, reserve=CONTROL_RESERVE_FDS)
+    site = GuardedSite(runner, host, port, listener, reuse_address=True)
     await site.start()
     return runner, runner.addresses[0][1]
