@@ -8,6 +8,7 @@ a component clears its problem once it works again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +18,11 @@ class Health:
 
     def __init__(self) -> None:
         self._problems: dict[str, dict[str, Any]] = {}
+        self._checks: dict[str, Callable[[], str | None]] = {}
+
+    def add_check(self, component: str, check: Callable[[], str | None]) -> None:
+        """A live check, run for every view: a message while there is a problem."""
+        self._checks[component] = check
 
     def report(self, component: str, message: str) -> None:
         """Record (or update) the problem of a component."""
@@ -34,6 +40,12 @@ class Health:
 
     def view(self) -> dict[str, Any]:
         """What `GET /v1/health` answers."""
+        for component, check in self._checks.items():
+            problem = check()
+            if problem is None:
+                self.clear(component)
+            else:
+                self.report(component, problem)
         if not self._problems:
             return {"status": "ok"}
         return {"status": "degraded", "problems": list(self._problems.values())}

@@ -22,7 +22,7 @@ from sungrow_sim.health import Health
 from sungrow_sim.persistence import SavedState, StateRejected, StateStore, snapshot
 from sungrow_sim.plant import Counters
 from sungrow_sim.plant.model import MAX_SUBSTEP_S
-from sungrow_sim.protocols.limits import BUDGET, Limits
+from sungrow_sim.protocols.limits import BUDGET, Limits, warn_fd_limit
 from sungrow_sim.protocols.modbus import ModbusOptions, ModbusServer, public_key_for
 from sungrow_sim.protocols.winet import WinetServer, start_winet
 from sungrow_sim.registers import catalogue
@@ -168,7 +168,7 @@ class Service:
         """Bind everything; raise StartupError with advice when a port is unusable."""
         cfg = self.config
         limit_library_logs()
-        BUDGET.report = self._fd_limit
+        self.health.add_check("connections", BUDGET.problem)
         asyncio.get_running_loop().set_exception_handler(_limited_exception_handler)
         protocols = set(cfg.protocols)
         if protocols & {"modbus", "sungrow"}:
@@ -279,14 +279,6 @@ class Service:
             tmp = cfg.ready_file.with_name(cfg.ready_file.name + ".tmp")
             tmp.write_text(json.dumps(self.ports))
             tmp.replace(cfg.ready_file)
-
-    def _fd_limit(self, reached: bool) -> None:
-        if reached:
-            self.health.report(
-                "connections", "refusing new connections: near the open-file limit"
-            )
-        else:
-            self.health.clear("connections")
 
     def _report(self, component: str) -> Callable[[str | None], None]:
         def report(problem: str | None) -> None:
@@ -412,6 +404,9 @@ def _limited_exception_handler(loop: asyncio.AbstractEventLoop, context: dict[st
     """
     message = str(context.get("message", "unhandled exception in event loop"))
     exc = context.get("exception")
+    if isinstance(exc, OSError) and exc.errno in (errno.EMFILE, errno.ENFILE):
+        warn_fd_limit(f"accept() failed ({exc.strerror})")
+        return
     kind = f"{message}:{type(exc).__name__}"
     log_limited(
         log, logging.WARNING, kind, "event loop: %s%s", message,

@@ -21,7 +21,6 @@ import os
 import re
 import resource
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,15 +53,12 @@ class FdBudget:
     def __init__(self) -> None:
         self.open = 0  # connections admitted by any listener and not yet closed
         self._baseline: int | None = None
-        self.at_limit = False
-        self.report: Callable[[bool], None] | None = None  # told when at_limit changes
 
-    def set_at_limit(self, value: bool) -> None:
-        """Record whether connections are being refused for lack of descriptors."""
-        if value != self.at_limit:
-            self.at_limit = value
-            if self.report:
-                self.report(value)
+    def problem(self) -> str | None:
+        """For /v1/health: a message while protocol listeners would refuse for lack of fds."""
+        if self.admits(PROTOCOL_RESERVE_FDS):
+            return None
+        return f"refusing new connections: near the open-file limit ({self.limit()})"
 
     @staticmethod
     def limit() -> int:
@@ -120,16 +116,16 @@ class Listener:
             reason = f"{self._per_peer[peer]} connections from it (max-connections-per-peer)"
         elif not self.budget.admits(self.reserve):
             reason = "near the open-file limit (RLIMIT_NOFILE)"
-            self.budget.set_at_limit(True)
         if reason is not None:
             self.refused += 1
-            log_limited(
-                log, logging.WARNING, f"refuse:{self.name}:{reason.split(' (')[-1]}",
-                "%s: refusing a connection from %s: %s", self.name, peer, reason,
-            )  # fmt: skip
+            if "RLIMIT_NOFILE" in reason:
+                warn_fd_limit(f"{self.name}: refusing a connection from {peer}")
+            else:
+                log_limited(
+                    log, logging.WARNING, f"refuse:{self.name}:{reason.split(' (')[-1]}",
+                    "%s: refusing a connection from %s: %s", self.name, peer, reason,
+                )  # fmt: skip
             return False
-        if self.budget.at_limit:
-            self.budget.set_at_limit(False)
         self.count += 1
         self._per_peer[peer] += 1
         self.budget.open += 1
@@ -142,6 +138,15 @@ class Listener:
         self._per_peer[peer] -= 1
         if self._per_peer[peer] <= 0:
             del self._per_peer[peer]
+
+
+def warn_fd_limit(detail: str) -> None:
+    """One warning a minute, whoever meets the open-file limit (a listener, accept())."""
+    log_limited(
+        log, logging.WARNING, "fd-limit",
+        "%s: near the open-file limit (RLIMIT_NOFILE %d): refusing new connections",
+        detail, FdBudget.limit(),
+    )  # fmt: skip
 
 
 def peer_of(transport: asyncio.BaseTransport) -> str:
