@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hmac
 import ipaddress
 import json
@@ -207,7 +208,7 @@ class ControlApi:
             await self.commit()
         except Exception as err:  # noqa: BLE001 - not saved: not applied
             self.sim.remove_faults([fault])
-            return _error(503, f"fault not injected: cannot save state ({err})")
+            return _error(503, f"fault not injected: cannot save state ({_reason(err)})")
         log.info("fault injected: %s", fault.model_dump(exclude_none=True))
         return web.json_response(fault.model_dump(), status=201)
 
@@ -220,11 +221,17 @@ class ControlApi:
             await self.commit()
         except Exception as err:  # noqa: BLE001 - not saved: not applied
             self.sim.restore_faults(removed)
-            return _error(503, f"faults not cleared: cannot save state ({err})")
+            return _error(503, f"faults not cleared: cannot save state ({_reason(err)})")
         return web.json_response({"cleared": [f.model_dump() for f in removed]})
 
     async def kinds(self, request: web.Request) -> web.Response:  # noqa: D102
         return web.json_response({"kinds": DESCRIPTIONS})
+
+
+def _reason(err: Exception) -> str:
+    if isinstance(err, OSError) and err.errno is not None:
+        return f"{errno.errorcode.get(err.errno, err.errno)}: {err.strerror}"
+    return repr(err)
 
 
 async def _nothing_to_save() -> None:
