@@ -74,11 +74,18 @@ class RateLimitFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:  # noqa: D102
         kind = f"{record.name}:{record.msg}"
-        if record.exc_info and record.exc_info[0] is not None:
-            kind += ":" + record.exc_info[0].__name__
+        exc_type, exc = (record.exc_info or (None, None, None))[:2]
+        if exc_type is not None:
+            kind += ":" + exc_type.__name__
         suppressed = self.limiter.allow(kind)
         if suppressed is None:
             return False
+        if exc_type is not None:  # one line, no traceback: the client sent garbage
+            summary = " ".join(str(exc).split())[:200]
+            record.msg = f"{record.getMessage()}: {exc_type.__name__}: {summary}"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
         if suppressed:
             record.msg = f"{record.msg} (and {suppressed} more like it since the last report)"
         return True
@@ -86,7 +93,7 @@ class RateLimitFilter(logging.Filter):
 
 def limit_library_logs() -> None:
     """Rate-limit the library loggers that log once per malformed request."""
-    for name in ("aiohttp.server", "aiohttp.web", "aiohttp.websocket", "asyncio"):
+    for name in ("aiohttp.server", "aiohttp.web", "aiohttp.websocket", "pymodbus.logging"):
         target = logging.getLogger(name)
         if not any(isinstance(f, RateLimitFilter) for f in target.filters):
             target.addFilter(RateLimitFilter())
