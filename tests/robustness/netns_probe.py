@@ -14,14 +14,15 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from support.simproc import launch, serve_command  # noqa: E402
+from support.simproc import launch, serve_command
 
 PEER = "10.99.0.1"
 
 
 def call(port: int, method: str, path: str, headers: dict, source: str, body: bytes | None = None):
-    conn = http.client.HTTPConnection(PEER if source == PEER else "127.0.0.1", port, timeout=10,
-                                      source_address=(source, 0))
+    conn = http.client.HTTPConnection(
+        PEER if source == PEER else "127.0.0.1", port, timeout=10, source_address=(source, 0)
+    )
     try:
         conn.putrequest(method, path)
         for key, value in headers.items():
@@ -54,7 +55,11 @@ def main() -> None:
             for i in range(20)
         ]
         out["non_utf8_public"] = call(
-            port, "GET", "/v1/state", {"Authorization": b"Bearer \xff\xfe\x80".decode("latin-1")}, PEER
+            port,
+            "GET",
+            "/v1/state",
+            {"Authorization": b"Bearer \xff\xfe\x80".decode("latin-1")},
+            PEER,
         )
         if token:
             good = {"Authorization": f"Bearer {token}"}

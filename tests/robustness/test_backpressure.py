@@ -81,12 +81,16 @@ def test_one_million_unread_requests_grow_rss_by_less_than_64_mib(tmp_path):
                 began = time.monotonic()
                 reply = valid.read_input_registers(4999, count=1, device_id=1)
                 latencies.append(time.monotonic() - began)
-                assert not reply.isError() and reply.registers == [0x0E03], reply  # SH10RT device code
+                assert not reply.isError() and reply.registers == [0x0E03], (
+                    reply
+                )  # SH10RT device code
             stop.set()
             sampler.join()
             grown = peak[0] - baseline
             assert grown < LIMIT_KIB, f"RSS grew {grown} KiB ({stats})"
-            assert stats["sent_requests"] < REQUESTS, "the server read everything: no back-pressure?"
+            assert stats["sent_requests"] < REQUESTS, (
+                "the server read everything: no back-pressure?"
+            )
             assert max(latencies) < 1.0, latencies
         finally:
             stop.set()

@@ -41,7 +41,9 @@ HUGE_INT = b"9" * 5000
         ("/v1/power?unit_id=" + "9" * 5000, b'{"watts": 5}', 400),
     ],
 )
-def test_inputs_that_crashed_a_handler_answer_4xx_and_change_nothing(sim: SimProcess, path, body, status):
+def test_inputs_that_crashed_a_handler_answer_4xx_and_change_nothing(
+    sim: SimProcess, path, body, status
+):
     got, answer = call(sim.control_url, "POST", path, body)
     assert got == status, (got, answer)
     assert isinstance(answer, dict) and answer["error"]
@@ -52,7 +54,9 @@ def test_inputs_that_crashed_a_handler_answer_4xx_and_change_nothing(sim: SimPro
 def test_a_non_utf8_authorization_header_without_a_token_is_ignored(sim: SimProcess):
     sock = socket.create_connection(("127.0.0.1", sim.ports["control_port"]), timeout=5)
     with sock:
-        sock.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \xff\xfe\x80\r\n\r\n")
+        sock.sendall(
+            b"GET /v1/health HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \xff\xfe\x80\r\n\r\n"
+        )
         assert sock.recv(4096).startswith(b"HTTP/1.1 200")
 
 
@@ -146,6 +150,11 @@ def test_the_fault_maximum_is_configurable(tmp_path):
     sim = launch(serve_command("--protocols", "modbus", "--max-faults", "3"), tmp_path)
     try:
         spec = {"kind": "no-reply", "scope": "http"}
-        assert [call(sim.control_url, "POST", "/v1/faults", spec)[0] for _ in range(4)] == [201, 201, 201, 409]
+        assert [call(sim.control_url, "POST", "/v1/faults", spec)[0] for _ in range(4)] == [
+            201,
+            201,
+            201,
+            409,
+        ]
     finally:
         sim.stop()

@@ -62,8 +62,10 @@ def test_an_empty_token_on_loopback_means_loopback_only(tmp_path):
 
 def test_a_set_token_admits_a_public_peer_only_with_it_and_logs_failures_rate_limited(tmp_path):
     if not netns_available():
-        pytest.fail("network namespaces (unshare -rn) are not available: cannot test a public peer")
-    secret = "s3cret-value-never-logged"
+        pytest.fail(
+            "network namespaces (unshare -rn) are not available: cannot test a public peer"
+        )
+    secret = "s3cret-value-never-logged"  # noqa: S105 - a test token
     got = in_namespace(tmp_path, secret)
     assert got["alive"]
     assert got["no_auth_public"] == 401 and got["no_auth_loopback"] == 401
@@ -80,7 +82,9 @@ def test_a_set_token_admits_a_public_peer_only_with_it_and_logs_failures_rate_li
 
 def test_without_a_token_a_public_peer_is_refused_and_loopback_is_served(tmp_path):
     if not netns_available():
-        pytest.fail("network namespaces (unshare -rn) are not available: cannot test a public peer")
+        pytest.fail(
+            "network namespaces (unshare -rn) are not available: cannot test a public peer"
+        )
     got = in_namespace(tmp_path)
     assert got["no_auth_public"] == 403 and got["no_auth_loopback"] == 200
     assert got["wrong_public"] == [403] * 20

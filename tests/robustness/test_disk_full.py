@@ -57,7 +57,9 @@ def test_the_flusher_survives_enospc_and_control_changes_are_not_applied_unsaved
     try:
         wait_until(state_file.exists, 10, "the first save")
         fill(view / "filler")
-        status, body = http(sim.control_url, "POST", "/v1/faults", {"kind": "no-reply", "scope": "http"})
+        status, body = http(
+            sim.control_url, "POST", "/v1/faults", {"kind": "no-reply", "scope": "http"}
+        )
         assert status == 503 and "ENOSPC" in body["error"], (status, body)
         assert http(sim.control_url, "GET", "/v1/faults") == (200, {"faults": []})
         health = wait_until(
@@ -76,7 +78,9 @@ def test_the_flusher_survives_enospc_and_control_changes_are_not_applied_unsaved
             lambda: http(sim.control_url, "GET", "/v1/health") == (200, {"status": "ok"}),
             30, "health to recover after space returns",
         )  # fmt: skip
-        status, fault = http(sim.control_url, "POST", "/v1/faults", {"kind": "no-reply", "scope": "http"})
+        status, fault = http(
+            sim.control_url, "POST", "/v1/faults", {"kind": "no-reply", "scope": "http"}
+        )
         assert status == 201, fault
         saved = json.loads(state_file.read_text())
         assert [f["id"] for f in saved["faults"]] == [fault["id"]]

@@ -34,34 +34,34 @@ def good_state() -> dict[str, Any]:
 
 
 def set_path(state: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    node = state
+    node: Any = state
     *parents, last = path.split(".")
     for key in parents:
-        node = node[int(key)] if isinstance(node, list) else node[key]
+        node = node[key]
     node[last] = value
     return state
 
 
-C = "inverters.1.counters."
-O = "inverters.1.overrides."
+COUNTERS = "inverters.1.counters."
+OVERRIDES = "inverters.1.overrides."
 DAMAGE = [
-    (C + "total_yield_kwh", "abc"),
-    (C + "total_yield_kwh", None),
-    (C + "total_yield_kwh", [1]),
-    (C + "total_yield_kwh", -1.0),
-    (C + "daily_yield_kwh", -0.1),
-    (C + "total_yield_kwh", 1e308),
-    (C + "total_yield_kwh", 10**40),
-    (C + "battery_soc_pct", 100.5),
-    (C + "day", 17),
-    (C + "day", "yesterday"),
-    (O + "power_w", "abc"),
-    (O + "power_w", [1]),
-    (O + "power_w", -5),
-    (O + "power_w", 1e308),
-    (O + "power_w", 20_000.0),  # above the SH10RT's 10 kW
-    (O + "state", "exploded"),
-    (O + "battery_power_w", 99_999.0),  # beyond the battery's limit
+    (COUNTERS + "total_yield_kwh", "abc"),
+    (COUNTERS + "total_yield_kwh", None),
+    (COUNTERS + "total_yield_kwh", [1]),
+    (COUNTERS + "total_yield_kwh", -1.0),
+    (COUNTERS + "daily_yield_kwh", -0.1),
+    (COUNTERS + "total_yield_kwh", 1e308),
+    (COUNTERS + "total_yield_kwh", 10**40),
+    (COUNTERS + "battery_soc_pct", 100.5),
+    (COUNTERS + "day", 17),
+    (COUNTERS + "day", "yesterday"),
+    (OVERRIDES + "power_w", "abc"),
+    (OVERRIDES + "power_w", [1]),
+    (OVERRIDES + "power_w", -5),
+    (OVERRIDES + "power_w", 1e308),
+    (OVERRIDES + "power_w", 20_000.0),  # above the SH10RT's 10 kW
+    (OVERRIDES + "state", "exploded"),
+    (OVERRIDES + "battery_power_w", 99_999.0),  # beyond the battery's limit
     ("saved_at", 1e300),
     ("saved_at", -1.0),
     ("saved_at", "soon"),
@@ -87,7 +87,9 @@ RAW_DAMAGE = {
 def restore(directory: Path, data: bytes) -> tuple[float, list[Path]]:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / STATE_FILE).write_bytes(data)
-    sim = build(ServeConfig.model_validate({"inverters": [{"model": "SH10RT"}]}), StateStore(directory))
+    sim = build(
+        ServeConfig.model_validate({"inverters": [{"model": "SH10RT"}]}), StateStore(directory)
+    )
     total = sim.inverters[1].plant.counters.total_yield_kwh
     assert not isinstance(sim.read(1, "input", 5003, 2), int)  # it serves
     return total, sorted(directory.glob(f"{STATE_FILE}.corrupt-*"))
@@ -103,7 +105,9 @@ def test_the_good_file_is_restored(tmp_path):
 
 
 @pytest.mark.parametrize(("path", "value"), DAMAGE, ids=[f"{p}={v!r}"[:60] for p, v in DAMAGE])
-def test_a_damaged_field_is_kept_aside_and_the_simulator_starts_fresh(tmp_path, caplog, path, value):
+def test_a_damaged_field_is_kept_aside_and_the_simulator_starts_fresh(
+    tmp_path, caplog, path, value
+):
     data = json.dumps(set_path(good_state(), path, value)).encode()
     with caplog.at_level(logging.ERROR, "sungrow_sim"):
         total, aside = restore(tmp_path, data)
@@ -144,7 +148,10 @@ def test_the_served_process_starts_fresh_on_a_huge_saved_at_and_removes_stale_te
     live = state_dir / f".{STATE_FILE}.{os.getpid()}.tmp"  # this test runs: not stale
     stale.write_text("{")
     live.write_text("{")
-    sim = launch(serve_command("--model", "SH10RT", "--protocols", "modbus", "--state-dir", str(state_dir)), tmp_path)
+    sim = launch(
+        serve_command("--model", "SH10RT", "--protocols", "modbus", "--state-dir", str(state_dir)),
+        tmp_path,
+    )
     try:
         total_kwh = u32(read_input(sim.ports["modbus_port"], 13002, 2)) / 10  # documented 13003
         assert not MARK_KWH <= total_kwh < MARK_KWH + 1

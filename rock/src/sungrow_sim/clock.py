@@ -63,7 +63,9 @@ class SimClock:
             utc = when.astimezone(UTC)
             local = utc.astimezone(self.zone)
         except (OverflowError, ValueError):
-            raise ClockRangeError(f"{when.isoformat()} is outside the representable range") from None
+            raise ClockRangeError(
+                f"{when.isoformat()} is outside the representable range"
+            ) from None
         if not FIRST_YEAR <= local.year <= LAST_YEAR:
             raise ClockRangeError(
                 f"{local.replace(tzinfo=None).isoformat()} (inverter time) is outside the "

@@ -268,4 +268,3 @@ class FaultSet:
                 if fault.probability >= 1 or self._rng.random() < fault.probability:
                     return fault
         return None
-

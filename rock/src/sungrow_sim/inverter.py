@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sungrow_sim.clock import SimClock
 from sungrow_sim.faults import GRID_LOSS_CODE, FaultSet
@@ -33,7 +33,7 @@ class InverterInfo:
     unit_id: int
     model: str
     device_code: int
-    family: str
+    family: Literal["string", "hybrid"]
     serial: str
     nominal_power_w: int
 

@@ -13,7 +13,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from sungrow_sim.faults import Fault
 from sungrow_sim.plant import Counters
@@ -28,7 +35,7 @@ MAX_RUNNING_H = 1e7
 _TMP = re.compile(r"^\." + re.escape(STATE_FILE) + r"\.(\d+)\.tmp$")
 
 
-class StateRejected(ValueError):
+class StateRejectedError(ValueError):
     """A state file that parses but cannot be this simulator's state (the message says why)."""
 
 

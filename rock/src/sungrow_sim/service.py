@@ -19,14 +19,14 @@ from sungrow_sim.config import ServeConfig
 from sungrow_sim.control import ControlApi, start_control
 from sungrow_sim.faults import FaultSet
 from sungrow_sim.health import Health
-from sungrow_sim.persistence import SavedState, StateRejected, StateStore, snapshot
+from sungrow_sim.persistence import SavedState, StateRejectedError, StateStore, snapshot
 from sungrow_sim.plant import Counters
 from sungrow_sim.plant.model import MAX_SUBSTEP_S
 from sungrow_sim.protocols.limits import BUDGET, Limits, warn_fd_limit
 from sungrow_sim.protocols.modbus import ModbusOptions, ModbusServer, public_key_for
 from sungrow_sim.protocols.winet import WinetServer, start_winet
-from sungrow_sim.registers import catalogue
 from sungrow_sim.ratelimit import limit_library_logs, log_limited
+from sungrow_sim.registers import catalogue
 from sungrow_sim.simulator import ControlError, Simulator
 
 log = logging.getLogger("sungrow_sim")
@@ -54,7 +54,7 @@ def build(
     if saved is not None and store is not None:
         try:
             return _build(config, saved, on_change)
-        except StateRejected as err:
+        except StateRejectedError as err:
             store.put_aside(str(err))
     return _build(config, None, on_change)
 
@@ -69,7 +69,7 @@ def _build(
     try:
         clock = SimClock(start, config.time_scale, config.timezone)
     except ClockRangeError as err:
-        raise StateRejected(f"clock: {err}") from None
+        raise StateRejectedError(f"clock: {err}") from None
     sim = Simulator(clock, faults, on_change)
     caught_up: list[Any] = []
     for index, inv in enumerate(config.inverters):
@@ -117,7 +117,7 @@ def _restore_overrides(sim: Simulator, inverter: Any, overrides: dict[str, Any])
         if overrides.get("battery_power_w") is not None:
             sim.set_battery(unit, power_w=overrides["battery_power_w"])
     except ControlError as err:
-        raise StateRejected(f"overrides of unit {unit}: {err}") from None
+        raise StateRejectedError(f"overrides of unit {unit}: {err}") from None
     inverter.overrides.state = overrides.get("state")
 
 
@@ -193,7 +193,9 @@ class Service:
             commit=self.commit,
         )
         if cfg.control_token:
-            log.info("control API: bearer token required (set, %d characters)", len(cfg.control_token))
+            log.info(
+                "control API: bearer token required (set, %d characters)", len(cfg.control_token)
+            )
         else:
             log.info("control API: no token, loopback peers only")
         runner, port = await self._bind(
@@ -353,7 +355,7 @@ class Service:
             self._save_soon.clear()
             try:
                 await self._save_async()
-            except Exception as err:  # noqa: BLE001 - the flusher must outlive any failure
+            except Exception as err:
                 failures += 1
                 wait = min(MAX_SAVE_BACKOFF_S, 2.0 ** (failures - 1))
                 log_limited(
@@ -380,7 +382,7 @@ class Service:
                 await task
         try:
             self.save()
-        except Exception as err:  # noqa: BLE001 - still close the listeners
+        except Exception as err:
             log.error("final save failed: %s", _os_reason(err))
         for close in reversed(self._closers):
             await close()

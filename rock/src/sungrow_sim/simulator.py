@@ -136,7 +136,9 @@ class Simulator:
     def _wrap_clock(self) -> None:
         """Past 2099-12-31 23:59:59 the clock starts again at 2000-01-01 (its range)."""
         if self.clock.local().year > LAST_YEAR:
-            log.warning("the inverter clock ran past %d: it starts again at %d", LAST_YEAR, FIRST_YEAR)
+            log.warning(
+                "the inverter clock ran past %d: it starts again at %d", LAST_YEAR, FIRST_YEAR
+            )
             self.clock.set(datetime(FIRST_YEAR, 1, 1))
 
     async def run_ticker(
@@ -152,7 +154,7 @@ class Simulator:
             await asyncio.sleep(interval_s)
             try:
                 self.tick()
-            except Exception as err:  # noqa: BLE001 - the ticker must outlive any bug
+            except Exception as err:
                 log_limited(
                     log, logging.ERROR, "ticker", "plant ticker failed, retrying: %r", err,
                     exc_info=not failing,

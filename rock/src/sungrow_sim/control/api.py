@@ -130,7 +130,7 @@ class ControlApi:
             return _error(409, str(err))
         except ControlError as err:
             return _error(422, str(err))
-        except Exception as err:  # noqa: BLE001 - a bug answers 500 and is logged, rate limited
+        except Exception as err:
             log_limited(
                 log, logging.ERROR, f"handler:{type(err).__name__}",
                 "control API: %s %s failed: %r", request.method, request.path[:80], err,
@@ -206,7 +206,7 @@ class ControlApi:
         fault = self.sim.inject(spec)
         try:
             await self.commit()
-        except Exception as err:  # noqa: BLE001 - not saved: not applied
+        except Exception as err:
             self.sim.remove_faults([fault])
             return _error(503, f"fault not injected: cannot save state ({_reason(err)})")
         log.info("fault injected: %s", fault.model_dump(exclude_none=True))
@@ -219,7 +219,7 @@ class ControlApi:
         removed = self.sim.clear_faults(kind)
         try:
             await self.commit()
-        except Exception as err:  # noqa: BLE001 - not saved: not applied
+        except Exception as err:
             self.sim.restore_faults(removed)
             return _error(503, f"faults not cleared: cannot save state ({_reason(err)})")
         return web.json_response({"cleared": [f.model_dump() for f in removed]})

@@ -158,7 +158,7 @@ def peer_of(transport: asyncio.BaseTransport) -> str:
 class Watchdog:
     """Idle timeout and request deadline of one connection, on the event loop's timers."""
 
-    def __init__(self, listener: Listener, transport: asyncio.BaseTransport, peer: str) -> None:
+    def __init__(self, listener: Listener, transport: asyncio.Transport, peer: str) -> None:
         self.listener = listener
         self.transport = transport
         self.peer = peer
@@ -236,6 +236,7 @@ class GuardedProtocol(asyncio.Protocol):
         self._passthrough = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:  # noqa: D102
+        assert isinstance(transport, asyncio.Transport)
         self.peer = peer_of(transport)
         if not self.listener.admit(self.peer):
             transport.abort()
@@ -310,7 +311,7 @@ class GuardedProtocol(asyncio.Protocol):
 class GuardedSite(web.BaseSite):
     """A TCP site whose connections go through a `Listener` and `GuardedProtocol`."""
 
-    __slots__ = ("_host", "_port", "_listener", "_reuse_address")
+    __slots__ = ("_host", "_listener", "_port", "_reuse_address")
 
     def __init__(
         self,

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from sungrow_sim.protocols.limits import Limits, Listener, Watchdog, peer_of
 from sungrow_sim.protocols.modbus import framing, pdu
 from sungrow_sim.protocols.source import RegisterStore
-from sungrow_sim.ratelimit import log_limited
 from sungrow_sim.protocols.transport import Effect, TransportFaults
+from sungrow_sim.ratelimit import log_limited
 from sungrow_sim.registers import ExceptionCode
 
 log = logging.getLogger(__name__)
