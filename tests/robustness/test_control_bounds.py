@@ -144,17 +144,3 @@ def test_faults_are_bounded_and_matching_stays_cheap(tmp_path):
         assert call(sim.control_url, "POST", "/v1/faults", spec)[0] == 201
     finally:
         sim.stop()
-
-
-def test_the_fault_maximum_is_configurable(tmp_path):
-    sim = launch(serve_command("--protocols", "modbus", "--max-faults", "3"), tmp_path)
-    try:
-        spec = {"kind": "no-reply", "scope": "http"}
-        assert [call(sim.control_url, "POST", "/v1/faults", spec)[0] for _ in range(4)] == [
-            201,
-            201,
-            201,
-            409,
-        ]
-    finally:
-        sim.stop()

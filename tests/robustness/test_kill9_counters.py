@@ -46,7 +46,7 @@ def test_ten_kill_9_cycles_never_lower_a_counter(tmp_path: Path):
     try:
         moved = set()
         for cycle in range(CYCLES):
-            time.sleep(rng.uniform(0.3, 1.8))
+            time.sleep(rng.uniform(0.2, 0.8))
             before = totals(sim)
             sim.kill()
             sim = launch(serve(state_dir), tmp_path)
