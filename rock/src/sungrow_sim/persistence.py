@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
 import os
 import re
+import threading
 import time
 from dataclasses import fields
 from datetime import datetime, timedelta
@@ -164,6 +166,7 @@ class StateStore:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.path = directory / STATE_FILE
+        self._lock = threading.Lock()  # the flusher's worker thread and the final save
 
     def load(self) -> SavedState | None:
         """The saved state, or None; a damaged file is kept aside, never overwritten.
@@ -232,14 +235,23 @@ class StateStore:
 
     def save(self, state: SavedState) -> None:
         """Write to a temporary file, fsync, rename over the old one, fsync the folder."""
+        with self._lock:
+            self._save(state)
+
+    def _save(self, state: SavedState) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{STATE_FILE}.{os.getpid()}.tmp")
         data = state.model_dump_json().encode()
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
+        try:
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()  # a partial file would hold the space a retry needs
+            raise
         folder = os.open(self.directory, os.O_RDONLY)
         try:
             os.fsync(folder)

@@ -134,16 +134,17 @@ class ModbusConnection(asyncio.Protocol):
             return
         self.watchdog.touch()
         self.buffer += data
+        waiting = len(self.buffer)
         try:
             self._drain()
         except ValueError as err:
             log_limited(log, logging.INFO, "bad-frame", "closing connection: %s", err)
             self.transport.abort()
             return
+        if len(self.buffer) < waiting or self.paused:
+            self.watchdog.end_request()  # a frame completed: the next one gets its own time
         if self.buffer and not self.paused:
             self.watchdog.start_request()  # a partial frame: it must be complete in time
-        else:
-            self.watchdog.end_request()
 
     def _drain(self) -> None:
         while self.buffer and not self.transport.is_closing() and not self.paused:
