@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import pydantic
+from charms.sungrow_sim_k8s.v0.inverter import describe_validation_error
 
-FaultKind = Literal[
-    "inverter-fault",
-    "grid-loss",
-    "night-standby",
-    "exception",
-    "malformed-exception",
-    "no-reply",
-    "slow-reply",
-    "drop-connection",
-    "refuse-connections",
-    "corrupt-reply",
-    "short-reply",
-    "stale-values",
-    "session-limit",
-    "token-expiry",
-]
+from fault_kinds import FaultKind
 
 
 def _number(value: float) -> str:
@@ -29,29 +15,42 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-class _Params(pydantic.BaseModel):
+class ActionParams(pydantic.BaseModel):
+    """Parameters of one action; a bad value raises a ValueError of one line.
+
+    `event.load_params(Params, errors="fail")` fails the action with that line, so the
+    user reads e.g. "give exactly one of watts=N or auto=true" instead of pydantic's
+    multi-line report.
+    """
+
     model_config = pydantic.ConfigDict(frozen=True, extra="forbid")
+
+    def __init__(self, **params: Any):
+        try:
+            super().__init__(**params)
+        except pydantic.ValidationError as e:
+            raise ValueError(describe_validation_error(e)) from None
 
     def ctl_args(self) -> list[str]:
         """Arguments for `sungrow-sim ctl`, starting with the command."""
         raise NotImplementedError
 
 
-class GetReadingsParams(_Params):
+class GetReadingsParams(ActionParams):
     """get-readings takes no parameters."""
 
     def ctl_args(self) -> list[str]:  # noqa: D102
         return ["state"]
 
 
-class ListFaultsParams(_Params):
+class ListFaultsParams(ActionParams):
     """list-faults takes no parameters."""
 
     def ctl_args(self) -> list[str]:  # noqa: D102
         return ["faults"]
 
 
-class _WattsOrAuto(_Params):
+class _WattsOrAuto(ActionParams):
     watts: float | None = pydantic.Field(default=None, ge=0)
     auto: bool | None = None
 
@@ -79,7 +78,7 @@ class SetLoadParams(_WattsOrAuto):
         return ["set-load", self._target()]
 
 
-class SetStateParams(_Params):
+class SetStateParams(ActionParams):
     """set-state: run, stop or standby."""
 
     state: Literal["run", "stop", "standby"]
@@ -88,7 +87,7 @@ class SetStateParams(_Params):
         return ["set-state", self.state]
 
 
-class SetBatteryParams(_Params):
+class SetBatteryParams(ActionParams):
     """set-battery: state of charge and/or battery power (or auto)."""
 
     soc: float | None = pydantic.Field(default=None, ge=0, le=100)
@@ -114,7 +113,7 @@ class SetBatteryParams(_Params):
         return args
 
 
-class SetClockParams(_Params):
+class SetClockParams(ActionParams):
     """set-clock: ISO 8601 time or "now"."""
 
     time: str = pydantic.Field(min_length=1)
@@ -123,7 +122,7 @@ class SetClockParams(_Params):
         return ["set-clock", self.time]
 
 
-class InjectFaultParams(_Params):
+class InjectFaultParams(ActionParams):
     """inject-fault: kind and its optional shaping parameters."""
 
     kind: FaultKind
@@ -144,7 +143,7 @@ class InjectFaultParams(_Params):
         return args
 
 
-class ClearFaultsParams(_Params):
+class ClearFaultsParams(ActionParams):
     """clear-faults: all, or one kind."""
 
     kind: FaultKind | None = None
@@ -153,7 +152,8 @@ class ClearFaultsParams(_Params):
         return ["clear-faults", self.kind] if self.kind else ["clear-faults"]
 
 
-ACTIONS: dict[str, type[_Params]] = {
+# Every action of charmcraft.yaml and its parameters (a unit test checks they agree).
+ACTIONS: dict[str, type[ActionParams]] = {
     "get-readings": GetReadingsParams,
     "list-faults": ListFaultsParams,
     "set-power": SetPowerParams,

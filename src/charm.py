@@ -5,20 +5,24 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import ops
 import pydantic
-from charms.sungrow_sim_k8s.v0.inverter import InverterProvider, InverterUnitData
+from charms.sungrow_sim_k8s.v0.inverter import (
+    InverterProvider,
+    InverterUnitData,
+    describe_validation_error,
+)
 
 import actions
-from config import Config, describe_error
+from config import Config
 from layer import SERVICE_NAME, make_layer
 from simulator_ctl import CtlError, own_inverter, run_ctl, to_results
 
 logger = logging.getLogger(__name__)
 
 CONTAINER_NAME = "simulator"
-STATUS_CTL_TIMEOUT = 5.0
 
 
 class SungrowSimCharm(ops.CharmBase):
@@ -37,10 +41,15 @@ class SungrowSimCharm(ops.CharmBase):
             self.on["inverter"].relation_joined,
         ):
             framework.observe(event, self._reconcile)
-        for name in actions.ACTIONS:
-            framework.observe(
-                getattr(self.on, f"{name.replace('-', '_')}_action"), self._on_action
-            )
+        framework.observe(self.on.get_readings_action, self._on_get_readings_action)
+        framework.observe(self.on.list_faults_action, self._on_list_faults_action)
+        framework.observe(self.on.set_power_action, self._on_set_power_action)
+        framework.observe(self.on.set_load_action, self._on_set_load_action)
+        framework.observe(self.on.set_state_action, self._on_set_state_action)
+        framework.observe(self.on.set_battery_action, self._on_set_battery_action)
+        framework.observe(self.on.set_clock_action, self._on_set_clock_action)
+        framework.observe(self.on.inject_fault_action, self._on_inject_fault_action)
+        framework.observe(self.on.clear_faults_action, self._on_clear_faults_action)
 
     def _config(self) -> Config | None:
         """The validated config, or None when an option is invalid (status says which)."""
@@ -107,10 +116,11 @@ class SungrowSimCharm(ops.CharmBase):
         self.unit.set_workload_version(stdout.split()[-1] if stdout.split() else "")
 
     def _on_collect_status(self, event: ops.CollectStatusEvent) -> None:
+        """Status from the config and Pebble only: cheap, and run after every event."""
         try:
             config = self.load_config(Config)
         except pydantic.ValidationError as e:
-            event.add_status(ops.BlockedStatus(f"invalid config: {describe_error(e)}"))
+            event.add_status(ops.BlockedStatus(f"invalid config: {describe_validation_error(e)}"))
             return
         if not self.container.can_connect():
             event.add_status(ops.WaitingStatus(f"waiting for the {CONTAINER_NAME} container"))
@@ -130,52 +140,80 @@ class SungrowSimCharm(ops.CharmBase):
         if ready is None or ready.status != ops.pebble.CheckStatus.UP:
             event.add_status(ops.MaintenanceStatus("waiting for the simulator to be ready"))
             return
-        event.add_status(ops.ActiveStatus(self._summary(config)))
+        # E.g. "SH10RT modbus+sungrow+http"; live power is in the get-readings action.
+        event.add_status(ops.ActiveStatus(f"{config.model} {'+'.join(config.protocols)}"))
 
-    def _summary(self, config: Config) -> str:
-        """E.g. "SH10RT 3.2 kW modbus+sungrow+http"; without the power if ctl fails."""
-        protocols = "+".join(config.protocols)
-        try:
-            state = run_ctl(self.container, config.unit_id, ["state"], STATUS_CTL_TIMEOUT)
-            watts = float(own_inverter(state, config.unit_id)["readings"]["active_power_w"])
-        except (CtlError, KeyError, TypeError, ValueError) as e:
-            logger.info("no live power for the status: %s", e)
-            return f"{config.model} {protocols}"
-        return f"{config.model} {watts / 1000:.1f} kW {protocols}"
-
-    def _on_action(self, event: ops.ActionEvent) -> None:
-        """Run the action's `sungrow-sim ctl` command and return its JSON as results."""
-        params_class = actions.ACTIONS[event.handle.kind.removesuffix("_action").replace("_", "-")]
-        try:
-            params = event.load_params(params_class)
-        except pydantic.ValidationError as e:
-            event.fail(f"invalid parameters: {describe_error(e)}")
-            return
-        config = self._config()
+    def _on_get_readings_action(self, event: ops.ActionEvent) -> None:
+        """Version and ports of the simulator; identity, live readings and faults of the unit."""
+        params = event.load_params(actions.GetReadingsParams, errors="fail")
+        config = self._config_for_action(event)
         if config is None:
-            event.fail("the charm's config is invalid; fix it first (see juju status)")
             return
-        if not self.container.can_connect():
-            event.fail(f"the {CONTAINER_NAME} container is not reachable yet; try again later")
+        # The whole simulator's state (no --unit-id) has the version and the ports too.
+        answer = self._ctl(event, None, params)
+        if answer is None:
             return
-        # get-readings asks for the whole simulator state, to include version and ports.
-        whole = isinstance(params, actions.GetReadingsParams)
         try:
-            answer = run_ctl(self.container, None if whole else config.unit_id, params.ctl_args())
-            if whole:
-                inverter = own_inverter(answer, config.unit_id)
-                answer = {
-                    "version": answer["version"],
-                    "protocols": answer["protocols"],
-                    **inverter,
-                }
-        except CtlError as e:
-            event.fail(str(e))
-            return
+            inverter = own_inverter(answer, config.unit_id)
+            answer = {"version": answer["version"], "protocols": answer["protocols"], **inverter}
         except (KeyError, IndexError, TypeError) as e:
             event.fail(f"unexpected answer from sungrow-sim ctl state: missing {e}")
             return
-        event.set_results(to_results(answer, list_key="faults"))
+        event.set_results(to_results(answer))
+
+    def _on_list_faults_action(self, event: ops.ActionEvent) -> None:
+        self._run(event, event.load_params(actions.ListFaultsParams, errors="fail"))
+
+    def _on_set_power_action(self, event: ops.ActionEvent) -> None:
+        self._run(event, event.load_params(actions.SetPowerParams, errors="fail"))
+
+    def _on_set_load_action(self, event: ops.ActionEvent) -> None:
+        self._run(event, event.load_params(actions.SetLoadParams, errors="fail"))
+
+    def _on_set_state_action(self, event: ops.ActionEvent) -> None:
+        self._run(event, event.load_params(actions.SetStateParams, errors="fail"))
+
+    def _on_set_battery_action(self, event: ops.ActionEvent) -> None:
+        self._run(event, event.load_params(actions.SetBatteryParams, errors="fail"))
+
+    def _on_set_clock_action(self, event: ops.ActionEvent) -> None:
+        self._run(event, event.load_params(actions.SetClockParams, errors="fail"))
+
+    def _on_inject_fault_action(self, event: ops.ActionEvent) -> None:
+        self._run(event, event.load_params(actions.InjectFaultParams, errors="fail"))
+
+    def _on_clear_faults_action(self, event: ops.ActionEvent) -> None:
+        self._run(event, event.load_params(actions.ClearFaultsParams, errors="fail"))
+
+    def _run(self, event: ops.ActionEvent, params: actions.ActionParams) -> None:
+        """Run the action's ctl command on this unit's inverter; its JSON as the results."""
+        config = self._config_for_action(event)
+        if config is None:
+            return
+        answer = self._ctl(event, config.unit_id, params)
+        if answer is not None:
+            event.set_results(to_results(answer, list_key="faults"))
+
+    def _config_for_action(self, event: ops.ActionEvent) -> Config | None:
+        """The config, or None after failing the action when it or Pebble is not usable."""
+        config = self._config()
+        if config is None:
+            event.fail("the charm's config is invalid; fix it first (see juju status)")
+            return None
+        if not self.container.can_connect():
+            event.fail(f"the {CONTAINER_NAME} container is not reachable yet; try again later")
+            return None
+        return config
+
+    def _ctl(
+        self, event: ops.ActionEvent, unit_id: int | None, params: actions.ActionParams
+    ) -> Any:
+        """The JSON answer of `sungrow-sim ctl`, or None after failing the action."""
+        try:
+            return run_ctl(self.container, unit_id, params.ctl_args())
+        except CtlError as e:
+            event.fail(str(e))
+            return None
 
 
 if __name__ == "__main__":  # pragma: nocover

@@ -109,15 +109,3 @@ class Config(pydantic.BaseModel):
     def serial_for(self, unit_number: int) -> str:
         """The configured serial, or "SIM" + the 7-digit unit number when empty."""
         return self.serial or f"SIM{unit_number:07d}"
-
-
-def describe_error(error: pydantic.ValidationError) -> str:
-    """One line naming each bad option and why, e.g. "model: unknown model 'XYZ'"."""
-    problems: list[str] = []
-    for item in error.errors():
-        message = item["msg"].removeprefix("Value error, ")
-        if item["loc"]:
-            option = str(item["loc"][0]).replace("_", "-")
-            message = f"{option}: {message}"
-        problems.append(message)
-    return "; ".join(problems)

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 import pytest
-from conftest import CTL, container, ctl_exec, inverter_entry, whole_state_exec
 from ops import testing
+from support.charm import CTL, container, ctl_exec, inverter_entry, whole_state_exec
 
 from charm import SungrowSimCharm
 
@@ -48,6 +48,21 @@ def test_get_readings_returns_identity_readings_and_ports_as_hyphenated_keys(ctx
     assert results["version"] == "0.1.0"
 
 
+def test_get_readings_returns_the_live_power_of_the_configured_unit_id(ctx: Ctx):
+    other = inverter_entry(unit_id=1, readings={"active_power_w": 9000})
+    own = inverter_entry(unit_id=2, readings={"active_power_w": 2500})
+    answer = json.dumps({"version": "0.1.0", "protocols": {}, "inverters": [other, own]})
+    state = testing.State(
+        containers={container(execs={whole_state_exec(answer)})}, config={"unit-id": 2}
+    )
+
+    ctx.run(ctx.on.action("get-readings"), state)
+
+    assert ctx.action_results is not None
+    assert ctx.action_results["unit-id"] == "2"
+    assert ctx.action_results["readings"]["active-power-w"] == "2500"
+
+
 def test_get_readings_leaves_out_readings_the_model_does_not_have(ctx: Ctx):
     string_model = inverter_entry(model="SG10RT", readings={"active_power_w": 5, "soc": None})
     answer = json.dumps({"version": "0.1.0", "protocols": {}, "inverters": [string_model]})
@@ -56,6 +71,21 @@ def test_get_readings_leaves_out_readings_the_model_does_not_have(ctx: Ctx):
 
     assert ctx.action_results is not None
     assert ctx.action_results["readings"] == {"active-power-w": "5"}
+
+
+def test_get_readings_fails_with_ctl_stderr_when_the_control_api_does_not_answer(ctx: Ctx):
+    refused = testing.Exec(
+        ["sungrow-sim", "ctl", "--url", "http://127.0.0.1:8090", "state"],
+        stderr="error: cannot reach http://127.0.0.1:8090: connection refused\n",
+        return_code=1,
+    )
+    state = testing.State(containers={container(execs={refused})})
+
+    message = failure(ctx, "get-readings", {}, state)
+
+    assert message == (
+        "sungrow-sim ctl state failed: error: cannot reach http://127.0.0.1:8090: connection refused"
+    )
 
 
 def test_get_readings_fails_clearly_on_an_unexpected_answer(ctx: Ctx):
@@ -86,13 +116,13 @@ def test_set_power_needs_exactly_one_of_watts_or_auto(ctx: Ctx, params: dict[str
 
     message = failure(ctx, "set-power", params, state)
 
-    assert message == "invalid parameters: give exactly one of watts=N or auto=true"
+    assert message == "Error in action parameters: give exactly one of watts=N or auto=true"
 
 
 def test_set_power_rejects_negative_watts(ctx: Ctx):
     message = failure(ctx, "set-power", {"watts": -1}, testing.State(containers={container()}))
 
-    assert message.startswith("invalid parameters: watts: ")
+    assert message.startswith("Error in action parameters: watts: ")
 
 
 def test_set_load_runs_ctl_set_load(ctx: Ctx):
@@ -112,7 +142,7 @@ def test_set_state_rejects_an_unknown_state(ctx: Ctx):
 
     message = failure(ctx, "set-state", {"state": "sleep"}, state)
 
-    assert message.startswith("invalid parameters: state: ")
+    assert message.startswith("Error in action parameters: state: ")
 
 
 def test_set_battery_passes_soc_and_power(ctx: Ctx):
@@ -134,7 +164,7 @@ def test_set_battery_auto_returns_power_to_auto(ctx: Ctx):
 def test_set_battery_needs_something_to_set(ctx: Ctx):
     message = failure(ctx, "set-battery", {}, testing.State(containers={container()}))
 
-    assert message == "invalid parameters: give soc=PCT, power=W or auto=true"
+    assert message == "Error in action parameters: give soc=PCT, power=W or auto=true"
 
 
 def test_set_battery_rejects_power_with_auto(ctx: Ctx):
@@ -142,13 +172,13 @@ def test_set_battery_rejects_power_with_auto(ctx: Ctx):
 
     message = failure(ctx, "set-battery", {"power": 10, "auto": True}, state)
 
-    assert message == "invalid parameters: give power=W or auto=true, not both"
+    assert message == "Error in action parameters: give power=W or auto=true, not both"
 
 
 def test_set_battery_rejects_a_soc_above_100(ctx: Ctx):
     message = failure(ctx, "set-battery", {"soc": 101}, testing.State(containers={container()}))
 
-    assert message.startswith("invalid parameters: soc: ")
+    assert message.startswith("Error in action parameters: soc: ")
 
 
 def test_set_clock_runs_ctl_set_clock(ctx: Ctx):
@@ -162,7 +192,7 @@ def test_set_clock_runs_ctl_set_clock(ctx: Ctx):
 def test_set_clock_rejects_an_empty_time(ctx: Ctx):
     message = failure(ctx, "set-clock", {"time": ""}, testing.State(containers={container()}))
 
-    assert message.startswith("invalid parameters: time: ")
+    assert message.startswith("Error in action parameters: time: ")
 
 
 def test_inject_fault_passes_every_given_option_as_a_flag(ctx: Ctx):
@@ -203,7 +233,7 @@ def test_inject_fault_rejects_an_unknown_kind(ctx: Ctx):
 
     message = failure(ctx, "inject-fault", {"kind": "meteor"}, state)
 
-    assert message.startswith("invalid parameters: kind: ")
+    assert message.startswith("Error in action parameters: kind: ")
 
 
 def test_inject_fault_rejects_a_probability_above_one(ctx: Ctx):
@@ -211,7 +241,7 @@ def test_inject_fault_rejects_a_probability_above_one(ctx: Ctx):
 
     message = failure(ctx, "inject-fault", params, testing.State(containers={container()}))
 
-    assert message.startswith("invalid parameters: probability: ")
+    assert message.startswith("Error in action parameters: probability: ")
 
 
 def test_list_faults_returns_the_faults_keyed_by_id(ctx: Ctx):

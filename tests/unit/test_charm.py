@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
-from conftest import container, ctl_exec
 from ops import pebble, testing
+from support.charm import container, ctl_exec
 
 from charm import SungrowSimCharm
 from config import Config
@@ -68,10 +67,10 @@ def test_pebble_ready_adds_the_exact_layer_and_starts_the_service(ctx: Ctx):
     assert simulator.service_statuses[SERVICE_NAME] == pebble.ServiceStatus.ACTIVE
 
 
-def test_pebble_ready_reports_active_with_model_power_and_protocols(ctx: Ctx):
+def test_pebble_ready_reports_active_with_model_and_protocols(ctx: Ctx):
     out = ctx.run(ctx.on.pebble_ready(container()), testing.State(containers={container()}))
 
-    assert out.unit_status == testing.ActiveStatus("SG10RT 3.2 kW modbus+sungrow+http")
+    assert out.unit_status == testing.ActiveStatus("SG10RT modbus+sungrow+http")
 
 
 def test_pebble_ready_sets_the_workload_version_from_the_simulator(ctx: Ctx):
@@ -187,7 +186,7 @@ def test_leader_elected_configures_the_unit_whether_leader_or_not(ctx: Ctx, lead
     out = ctx.run(ctx.on.leader_elected(), state)
 
     assert out.get_container("simulator").plan.services[SERVICE_NAME].command == DEFAULT_COMMAND
-    assert out.unit_status == testing.ActiveStatus("SG10RT 3.2 kW modbus+sungrow+http")
+    assert out.unit_status == testing.ActiveStatus("SG10RT modbus+sungrow+http")
 
 
 def test_config_changed_without_pebble_waits_for_the_container(ctx: Ctx):
@@ -239,41 +238,35 @@ def test_status_is_maintenance_while_the_ready_check_is_down(ctx: Ctx):
     assert out.unit_status == testing.MaintenanceStatus("waiting for the simulator to be ready")
 
 
-def test_status_stays_active_without_power_when_ctl_fails(ctx: Ctx):
+def test_status_asks_pebble_only_and_runs_no_command_in_the_workload(ctx: Ctx):
+    up = testing.CheckInfo("ready", level=pebble.CheckLevel.READY, status=pebble.CheckStatus.UP)
+    running = container(
+        layers=running_layer(),
+        service_statuses={SERVICE_NAME: pebble.ServiceStatus.ACTIVE},
+        check_infos=frozenset({up}),
+    )
+
+    out = ctx.run(ctx.on.update_status(), testing.State(containers={running}))
+
+    assert out.unit_status == testing.ActiveStatus("SG10RT modbus+sungrow+http")
+    assert ctx.exec_history.get("simulator", []) == []
+
+
+def test_status_stays_active_when_the_control_api_would_not_answer(ctx: Ctx):
     broken = container(execs={ctl_exec("state", stderr="connection refused\n", code=1)})
 
     out = ctx.run(ctx.on.pebble_ready(broken), testing.State(containers={broken}))
 
     assert out.unit_status == testing.ActiveStatus("SG10RT modbus+sungrow+http")
+    assert [e.command[:2] for e in ctx.exec_history["simulator"]] == [["sungrow-sim", "--version"]]
 
 
-def test_status_stays_active_without_power_when_ctl_prints_garbage(ctx: Ctx):
-    broken = container(execs={ctl_exec("state", stdout="not json")})
-
-    out = ctx.run(ctx.on.pebble_ready(broken), testing.State(containers={broken}))
-
-    assert out.unit_status == testing.ActiveStatus("SG10RT modbus+sungrow+http")
-
-
-def test_status_leaves_out_the_power_when_the_reading_is_missing(ctx: Ctx):
-    answer = ctl_exec("state", stdout='{"unit_id": 1, "readings": {}}')
-    state = testing.State(containers={container(execs={answer})})
+def test_status_names_the_enabled_protocols_in_a_fixed_order(ctx: Ctx):
+    state = testing.State(containers={container()}, config={"protocols": "http,modbus"})
 
     out = ctx.run(ctx.on.config_changed(), state)
 
-    assert out.unit_status == testing.ActiveStatus("SG10RT modbus+sungrow+http")
-
-
-def test_status_reads_the_power_of_the_configured_unit_id(ctx: Ctx):
-    answer = testing.Exec(
-        ["sungrow-sim", "ctl", "--url", "http://127.0.0.1:8090", "--unit-id", "2", "state"],
-        stdout=json.dumps({"unit_id": 2, "readings": {"active_power_w": 2500}}),
-    )
-    state = testing.State(containers={container(execs={answer})}, config={"unit-id": 2})
-
-    out = ctx.run(ctx.on.config_changed(), state)
-
-    assert out.unit_status == testing.ActiveStatus("SG10RT 2.5 kW modbus+sungrow+http")
+    assert out.unit_status == testing.ActiveStatus("SG10RT modbus+http")
 
 
 def test_a_missing_version_binary_does_not_break_the_hook(ctx: Ctx):

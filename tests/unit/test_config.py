@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from conftest import container
 from ops import pebble, testing
+from support.charm import container
 
 from charm import SungrowSimCharm
 from layer import SERVICE_NAME
@@ -59,7 +59,7 @@ def test_port_clashes_between_disabled_protocols_are_allowed(ctx: Ctx):
 
     out = ctx.run(ctx.on.config_changed(), state)
 
-    assert out.unit_status == testing.ActiveStatus("SG10RT 3.2 kW modbus")
+    assert out.unit_status == testing.ActiveStatus("SG10RT modbus")
 
 
 def test_two_invalid_options_are_both_named(ctx: Ctx):
@@ -110,4 +110,4 @@ def test_fixing_the_config_unblocks_the_charm(ctx: Ctx):
         ctx.on.config_changed(), dataclasses.replace(blocked, config={"log-level": "debug"})
     )
 
-    assert out.unit_status == testing.ActiveStatus("SG10RT 3.2 kW modbus+sungrow+http")
+    assert out.unit_status == testing.ActiveStatus("SG10RT modbus+sungrow+http")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from conftest import container
 from ops import testing
+from support.charm import container
 
 from charm import SungrowSimCharm
 

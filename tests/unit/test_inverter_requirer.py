@@ -6,6 +6,7 @@ import dataclasses
 import logging
 
 import ops
+import pydantic
 import pytest
 from charms.sungrow_sim_k8s.v0.inverter import (
     EXAMPLE_UNIT_DATA,
@@ -16,6 +17,7 @@ from charms.sungrow_sim_k8s.v0.inverter import (
     InverterGoneEvent,
     InverterRequirer,
     InverterUnitData,
+    describe_validation_error,
     relation_for_testing,
 )
 from ops import testing
@@ -280,3 +282,14 @@ def test_the_testing_relation_carries_the_example_data_by_default():
     assert relation.endpoint == "inverter"
     assert relation.interface == "inverter"
     assert relation.remote_units_data[0]["model"] == "SG10RT"
+
+
+def test_describe_validation_error_names_each_hyphenated_field_on_one_line():
+    with pytest.raises(pydantic.ValidationError) as raised:
+        InverterUnitData.from_databag({"modbus-port": "x", "unit-id": "300"})
+
+    line = describe_validation_error(raised.value)
+
+    assert "\n" not in line
+    assert line.startswith("modbus-port: Input should be a valid integer")
+    assert "; unit-id: Input should be less than or equal to 255" in line

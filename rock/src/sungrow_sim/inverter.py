@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from sungrow_sim.clock import SimClock
 from sungrow_sim.faults import GRID_LOSS_CODE, FaultSet
 from sungrow_sim.plant import Controls, Plant, WorkState
 from sungrow_sim.registers import ModelSpec, RegisterImage, RegisterSpec, compute
+from sungrow_sim.registers.catalogue import Family
 
 
 @dataclass
@@ -33,7 +34,7 @@ class InverterInfo:
     unit_id: int
     model: str
     device_code: int
-    family: Literal["string", "hybrid"]
+    family: Family
     serial: str
     nominal_power_w: int
 
@@ -95,25 +96,11 @@ class Inverter:
 
     def backfill_today(self, clock: SimClock, substep_s: float = 300.0) -> None:
         """Integrate the plant from local midnight to now, as if it had run all day."""
-        local = clock.local()
-        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        self.backfill(clock, (local - midnight).total_seconds(), substep_s=substep_s)
-
-    def backfill(
-        self,
-        clock: SimClock,
-        elapsed_s: float,
-        controls: Controls | None = None,
-        substep_s: float = 300.0,
-    ) -> None:
-        """Integrate the plant over the `elapsed_s` simulated seconds up to now.
-
-        With `controls` (the overrides and faults in force) it catches up on a downtime:
-        the clock moved on while the process was away, so the counters do too.
-        """
         now = clock.now()
         local = clock.local(now)
-        self.plant.step(now, local, elapsed_s, controls or Controls(), max_substep_s=substep_s)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        elapsed = (local - midnight).total_seconds()
+        self.plant.step(now, local, elapsed, Controls(), max_substep_s=substep_s)
 
     def readings(self) -> dict[str, Any]:
         """The headline readings, in engineering units (hybrid-only ones None on SG)."""

@@ -54,7 +54,7 @@ LIBAPI = 0
 
 # Increment this PATCH version before using `charmcraft publish-lib` or reset
 # to 0 if you are raising the major API version
-LIBPATCH = 1
+LIBPATCH = 2
 
 PYDEPS = ["pydantic>=2"]
 
@@ -62,6 +62,22 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_RELATION_NAME = "inverter"
 KNOWN_PROTOCOLS = ("modbus", "sungrow", "http")
+
+
+def describe_validation_error(error: pydantic.ValidationError) -> str:
+    """One line naming each bad field and why, e.g. "modbus-port: Input should be ...".
+
+    Field names are shown hyphenated, as Juju spells config options, action parameters
+    and this interface's databag keys; nested locations are joined with dots.
+    """
+    problems: list[str] = []
+    for item in error.errors():
+        message = item["msg"].removeprefix("Value error, ")
+        if item["loc"]:
+            where = ".".join(str(part).replace("_", "-") for part in item["loc"])
+            message = f"{where}: {message}"
+        problems.append(message)
+    return "; ".join(problems)
 
 
 def _optional(key: str, low: int, high: int) -> Any:
@@ -268,10 +284,11 @@ class InverterRequirer(ops.Object):
             try:
                 data = InverterUnitData.from_databag(databag)
             except pydantic.ValidationError as e:
-                problems = "; ".join(
-                    f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors()
+                logger.warning(
+                    "skipping %s: malformed inverter data (%s)",
+                    unit.name,
+                    describe_validation_error(e),
                 )
-                logger.warning("skipping %s: malformed inverter data (%s)", unit.name, problems)
                 continue
             inverter = Inverter.from_unit_data(
                 relation.id, unit.name, data, databag.get("ingress-address")
