@@ -13,7 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]  # support.simproc, tools (as pytest's pythonpath)
 from support.simproc import launch, serve_command
 
 PEER = "10.99.0.1"
