@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]  # support.simproc, tools (as pytest's pythonpath)
-from support.simproc import launch, serve_command
+from support.simproc import launch, serve_command  # noqa: E402
 
 PEER = "10.99.0.1"
 
