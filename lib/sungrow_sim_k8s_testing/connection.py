@@ -6,7 +6,7 @@ what its own charm reads over the relation, field by field.
 
 from __future__ import annotations
 
-from charms.sungrow_sim_k8s.v0.inverter import (
+from sungrow_sim_k8s_lib.inverter import (
     DEFAULT_RELATION_NAME,
     Inverter,
     InverterUnitData,
