@@ -6,12 +6,12 @@ what its own charm reads over the relation, field by field.
 
 from __future__ import annotations
 
+from jubilant import UnitInfo
 from sungrow_sim_k8s_lib.inverter import (
     DEFAULT_RELATION_NAME,
     Inverter,
     InverterUnitData,
 )
-from jubilant import UnitInfo
 
 from sungrow_sim_k8s_testing.state import SimulatorState
 

@@ -126,7 +126,7 @@ def parse_settings(answer: Mapping[str, Any]) -> list[Setting]:
     return [Setting.from_json(item) for item in answer["settings"]]
 
 
-class WaitTimeout(TimeoutError):
+class WaitTimeoutError(TimeoutError):
     """wait_until gave up; the message has the last value or error seen."""
 
 
@@ -147,7 +147,7 @@ def wait_until(
         wait_until(lambda: my_charm_reading() == 3000, timeout=120, what="power seen")
 
     Exceptions of the types in `ignore` count as "not yet" (e.g. ConnectionError while
-    a service restarts); any other propagates at once. Raises WaitTimeout after
+    a service restarts); any other propagates at once. Raises WaitTimeoutError after
     `timeout` seconds, naming `what` and the last value or error.
     """
     if timeout < 0 or interval <= 0:
@@ -165,5 +165,5 @@ def wait_until(
             last = value
         if time.monotonic() >= deadline:
             name = what or getattr(predicate, "__name__", "condition")
-            raise WaitTimeout(f"{name}: not true after {timeout:g} s (last: {last!r})")
+            raise WaitTimeoutError(f"{name}: not true after {timeout:g} s (last: {last!r})")
         time.sleep(min(interval, max(0.0, deadline - time.monotonic())))

@@ -138,6 +138,7 @@ def test_web_export_shows_model_serial_and_set_power(juju: jubilant.Juju, sim: S
         ignore=(OSError,),
     )
 
+    assert page is not None  # wait_until returns only a truthy value
     assert inverter.model is not None and inverter.serial is not None
     assert page.get("device_type_code") == inverter.model, page
     assert page.get("serial_number") == inverter.serial, page

@@ -28,7 +28,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HOST_BIN = Path(sys._base_executable).parent  # the interpreter with pip and tox on it
+# The interpreter this venv was made from: the one with pip and tox on it.
+HOST_BIN = Path(getattr(sys, "_base_executable", sys.executable)).parent
 
 
 def quick_start_commands() -> tuple[str, str]:
@@ -83,7 +84,9 @@ def run_start_command(clone: Path, command: str) -> dict[str, int]:
             if ready.exists() and ready.read_text().strip():
                 return json.loads(ready.read_text())
             if proc.poll() is not None:
-                pytest.fail(f"`{command}` exited {proc.returncode}:\n{(clone / 'start.log').read_text()}")
+                pytest.fail(
+                    f"`{command}` exited {proc.returncode}:\n{(clone / 'start.log').read_text()}"
+                )
             time.sleep(0.2)
         pytest.fail(f"`{command}` did not get ready:\n{(clone / 'start.log').read_text()}")
     finally:

@@ -116,7 +116,9 @@ def test_a_check_recovered_event_brings_active_back(ctx: Ctx):
 def test_a_check_that_is_up_but_never_passed_since_the_replan_is_not_active(ctx: Ctx):
     # The check passed 5 times for the old command; config-changed replans (new seed).
     before = running(ready_info(5))
-    replanned = ctx.run(ctx.on.config_changed(), testing.State(containers={before}, config={"seed": 7}))
+    replanned = ctx.run(
+        ctx.on.config_changed(), testing.State(containers={before}, config={"seed": 7})
+    )
     assert "--seed 7 " in replanned.get_container("simulator").plan.services[SERVICE_NAME].command
     assert replanned.unit_status == WAITING_READY
 
@@ -131,7 +133,9 @@ def test_a_check_that_is_up_but_never_passed_since_the_replan_is_not_active(ctx:
 
 def test_a_restarted_check_counts_from_zero(ctx: Ctx):
     before = running(ready_info(5))
-    replanned = ctx.run(ctx.on.config_changed(), testing.State(containers={before}, config={"seed": 7}))
+    replanned = ctx.run(
+        ctx.on.config_changed(), testing.State(containers={before}, config={"seed": 7})
+    )
 
     # Pebble restarted the check (a new change): its first success is enough.
     fresh = dataclasses.replace(

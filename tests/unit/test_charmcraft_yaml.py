@@ -68,7 +68,9 @@ def test_the_packed_charm_gets_only_lib_charms():
     lib = Path(__file__).parents[2] / "lib"
     prime = CHARMCRAFT["parts"]["charm"]["prime"]
     entries = sorted(
-        p.name for p in lib.iterdir() if p.name not in ("charms", "__pycache__") and p.name[0] != "."
+        p.name
+        for p in lib.iterdir()
+        if p.name not in ("charms", "__pycache__") and p.name[0] != "."
     )
 
     assert sorted(e.removeprefix("-lib/") for e in prime) == entries

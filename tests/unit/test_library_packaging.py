@@ -81,8 +81,16 @@ def charm_venv(consumer: Path, name: str, *groups: str) -> Path:
     venv = consumer / name
     flags = [f"--group={group}" for group in groups]
     run(
-        [uv(), "sync", "-q", "--no-dev", "--no-editable", "--reinstall", "--no-install-project"]
-        + flags,
+        [
+            uv(),
+            "sync",
+            "-q",
+            "--no-dev",
+            "--no-editable",
+            "--reinstall",
+            "--no-install-project",
+            *flags,
+        ],
         consumer,
         UV_FROZEN="true",
         UV_PROJECT_ENVIRONMENT=str(venv),
