@@ -103,3 +103,24 @@ def test_requests_show_what_sungather_read(sim: LocalSimulator, register_file):
         ) in recorded, (wanted, sorted(recorded))
     assert all(r.requests >= 1 and r.last_outcome == "ok" for r in records), records
     assert any(r.covers(5031) for r in records)  # total active power
+
+
+def test_sungather_sees_set_battery_and_set_state(register_file):
+    hybrid = LocalSimulator(
+        "SH10RT",
+        serial="SC00100104",
+        protocols=("modbus",),
+        command=[sys.executable, "-m", "sungrow_sim"],
+        extra_args=("--start-time", "2026-06-21T12:00:00", "--seed", "1"),
+    )
+    with hybrid:
+        state = hybrid.set_battery(soc=80, power=0)
+        assert state.reading("battery_soc_pct") == 80
+        hybrid.set_power(4000)
+        (running,) = sungather(hybrid, register_file)["scrapes"]
+        hybrid.set_state("stop")
+        (stopped,) = sungather(hybrid, register_file)["scrapes"]
+
+    assert running["values"]["battery_level"] == pytest.approx(80, abs=0.1)
+    assert running["values"]["total_active_power"] > 1000
+    assert stopped["values"]["total_active_power"] == 0, stopped["values"]
