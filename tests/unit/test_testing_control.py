@@ -12,6 +12,7 @@ from typing import Any
 import jubilant
 import pytest
 from sungrow_sim_k8s_testing import (
+    LocalSimulator,
     RequestRecord,
     ResultsError,
     Simulator,
@@ -209,3 +210,14 @@ def test_simulator_set_setting_posts_contract_b(
     assert seen["url"] == "http://127.0.0.1:8090/v1/settings"
     assert seen["method"] == "POST"
     assert json.loads(seen["data"]) == {"name": "ems_mode", "value": "forced"}
+
+
+JUJU_ONLY = {"deploy", "wait_active", "units", "run", "control"}
+
+
+def test_local_simulator_has_every_method_of_simulator_but_the_juju_ones():
+    def public(cls: type) -> set[str]:
+        return {n for n in vars(cls) if not n.startswith("_") and callable(getattr(cls, n))}
+
+    assert public(Simulator) - JUJU_ONLY <= public(LocalSimulator)
+    assert {"requests", "settings", "set_setting", "set_battery", "set_state"} <= public(Simulator)

@@ -14,6 +14,7 @@ from sungrow_sim_k8s_testing import (
     FAULT_SCOPES,
     IMAGE_RESOURCE,
     InverterState,
+    RequestRecord,
     Simulator,
     bundle_path,
     deploy_args,
@@ -200,7 +201,7 @@ def test_the_consumer_docs_use_the_helpers_real_api():
 
     assert {"deploy", "wait_active", "inverter", "set_power", "inject_fault"} <= called
     assert {"deploy", "inverter", "clear_faults", "run"} <= documented
-    known = [Simulator, InverterState]
+    known = [Simulator, InverterState, RequestRecord]
     missing = [n for n in called | documented if not any(hasattr(k, n) for k in known)]
     assert missing == []
 
