@@ -282,6 +282,20 @@ def test_ctl_says_when_the_simulator_is_not_there():
     assert "cannot reach the simulator at http://127.0.0.1:9" in result.stderr
 
 
+def test_ctl_control_port_reaches_a_server_started_with_serve_control_port(tmp_path):
+    sim = launch(serve_command("--serial", "SIMPORT001"), tmp_path)
+    try:
+        port = str(sim.ports["control_port"])
+        result = run("ctl", "--control-port", port, "state")
+        both = run("ctl", "--control-port", port, "--url", "http://127.0.0.1:9", "state")
+    finally:
+        sim.stop()
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["inverters"][0]["serial"] == "SIMPORT001"
+    assert both.returncode == 2
+    assert "not allowed with argument" in both.stderr
+
+
 def test_ctl_rejects_a_bad_value_with_the_servers_reason(tmp_path):
     sim = launch(serve_command(), tmp_path)
     try:
