@@ -145,42 +145,37 @@ class Inverter:
             store.set_raw("ems_mode", store.specs["ems_mode"].choices["self-consumption"])  # type: ignore[index]
             self.heartbeat_at = None
 
-    def backfill(
-        self, clock: SimClock, commissioned: datetime, faults: FaultSet, substep_s: float = 300.0
-    ) -> None:
-        """A fresh inverter's past: commissioning to midnight in hourly steps, then today."""
-        now = clock.now()
-        local = clock.local(now)
+    def backfill_history(self, clock: SimClock, commissioned: datetime, faults: FaultSet) -> None:
+        """A fresh inverter's past: commissioning to midnight in coarse steps, then today."""
+        local = clock.local()
         midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        controls = self.controls(faults)
-        past = Controls(settings=controls.settings)
+        past = Controls(settings=self.controls(faults).settings)
         self.plant.counters.commissioned = commissioned.isoformat()
         if commissioned < midnight:
             simulate(self.plant, commissioned, midnight, clock.zone, past)
-        self.backfill_today(clock, substep_s, past)
+        self.backfill(clock, (local - midnight).total_seconds(), past)
 
-    def backfill_today(
-        self, clock: SimClock, substep_s: float = 300.0, controls: Controls | None = None
-    ) -> None:
+    def backfill_today(self, clock: SimClock, substep_s: float = 300.0) -> None:
         """Integrate the plant from local midnight to now, as if it had run all day."""
+        local = clock.local()
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        self.backfill(clock, (local - midnight).total_seconds(), substep_s=substep_s)
+
+    def backfill(
+        self,
+        clock: SimClock,
+        elapsed_s: float,
+        controls: Controls | None = None,
+        substep_s: float = 300.0,
+    ) -> None:
+        """Integrate the plant over the `elapsed_s` simulated seconds up to now.
+
+        With `controls` (the overrides and faults in force) it catches up on a downtime:
+        the clock moved on while the process was away, so the counters do too.
+        """
         now = clock.now()
         local = clock.local(now)
-        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        elapsed = (local - midnight).total_seconds()
-        self.plant.step(now, local, elapsed, controls or Controls(), max_substep_s=substep_s)
-
-    def catch_up(
-        self, since: datetime, until: datetime, clock: SimClock, faults: FaultSet
-    ) -> None:
-        """Integrate the plant over a downtime (saved clock to the restart's clock).
-
-        Counters never go back: a restart after a crash books the energy of the time the
-        clock moved on without the process, in the coarse steps of the history.
-        """
-        if until <= since:
-            return
-        controls = self.controls(faults)
-        simulate(self.plant, since, until, clock.zone, controls)
+        self.plant.step(now, local, elapsed_s, controls or Controls(), max_substep_s=substep_s)
 
     def readings(self) -> dict[str, Any]:
         """The headline readings, in engineering units (hybrid-only ones None on SG)."""

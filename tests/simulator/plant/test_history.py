@@ -9,6 +9,7 @@ daily PV, 13003 total PV, 13008 load, 13010 export power, 13017/13018 direct use
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -132,12 +133,19 @@ async def test_a_restart_after_downtime_books_the_energy_of_the_gap(device, tmp_
     )
     before = await totals(dev)
     await dev.stop()
+    # Down for six hours: the state file was written six hours before this restart.
+    state_file = tmp_path / "state.json"
+    state = json.loads(state_file.read_text())
+    state["saved_at"] -= 6 * 3600
+    state_file.write_text(json.dumps(state))
     later = await device(
-        start_time="2026-06-21T14:00:00+02:00",
+        start_time=None,  # the clock goes on from the saved one
         timezone="Europe/Berlin",
         state_dir=str(tmp_path),
         inverters=[{"model": "SH10RT"}],
     )
+    clock = await later.words("holding", 5000, 4)
+    assert clock[:3] == [2026, 6, 21] and clock[3] == 14, "the clock moved on six hours"
     after = await totals(later)
     gained = after["pv"] - before["pv"]
     assert gained > 15, "six hours of a June morning were produced while down"
