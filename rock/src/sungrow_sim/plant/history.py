@@ -12,7 +12,7 @@ site, and each day's energy is booked into the counters once.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sungrow_sim.plant.model import (
@@ -33,13 +33,11 @@ _GHI: dict[tuple[float, float, float], float] = {}
 _GHI_LIMIT = 200_000
 
 
-def _ghi(mid: float, latitude: float, longitude: float) -> float:
+def _ghi(mid: float, terms: tuple[float, float], latitude: float, longitude: float) -> float:
     """Clear-sky irradiance at a timestamp (shared by the inverters of one site)."""
     key = (mid, latitude, longitude)
     value = _GHI.get(key)
     if value is None:
-        utc = datetime.fromtimestamp(mid, UTC)
-        terms = day_terms(utc.timetuple().tm_yday)
         value = clear_sky_ghi(elevation_deg((mid / 3600) % 24, terms, latitude, longitude))
         if len(_GHI) >= _GHI_LIMIT:
             _GHI.clear()
@@ -80,6 +78,7 @@ def simulate(
         roll_calendar(c, day.isoformat())
         weekend = day.weekday() >= 5
         yday = day.timetuple().tm_yday
+        terms = day_terms(yday)  # the sun's path changes little within a day
         scale = (next_midnight - midnight) / 86400  # 23 or 25 hours on DST days
         produced = exported = imported = direct = charged = discharged = 0.0
         running_h = 0.0
@@ -90,7 +89,15 @@ def simulate(
                 continue
             hours = (b - a) / 3600
             pv, load, battery, running = _step(
-                plant, (a + b) / 2, midnight, scale, weekend, yday, hours, controls, factors
+                plant,
+                (a + b) / 2,
+                midnight,
+                scale,
+                weekend,
+                (yday, terms),
+                hours,
+                controls,
+                factors,
             )
             export = pv - load - battery
             produced += pv * hours
@@ -122,7 +129,7 @@ def _step(
     midnight: float,
     scale: float,
     weekend: bool,
-    yday: int,
+    day: tuple[int, tuple[float, float]],
     hours: float,
     controls: Controls,
     factors: dict[float, float],
@@ -130,7 +137,8 @@ def _step(
     """(pv, load, battery, running) of one coarse step centred on timestamp `mid`."""
     cfg = plant.config
     hybrid = cfg.family == "hybrid"
-    ghi = _ghi(mid, cfg.latitude, cfg.longitude)
+    yday, terms = day
+    ghi = _ghi(mid, terms, cfg.latitude, cfg.longitude)
     pv = 0.0
     if ghi > 0:
         solar = round(((mid / 3600) + cfg.longitude / 15) % 24, 2)
