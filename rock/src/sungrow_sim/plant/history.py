@@ -5,8 +5,8 @@ books the energy into every counter (lifetime, year, month, day and the day/mont
 arrays), so they agree with each other. A step never carries the battery past its SOC
 limits, so charge, discharge and the state of charge agree too.
 
-Speed matters (a fresh start runs a year of it): a day has ten steps, shorter around
-the middle of the day, the sun's irradiance at a step is shared by every inverter of a
+Speed matters (a fresh start runs a year of it): the last month's days have ten steps,
+shorter around the middle of the day, older days four, the sun's irradiance at a step is shared by every inverter of a
 site, and each day's energy is booked into the counters once.
 """
 
@@ -29,6 +29,9 @@ from sungrow_sim.plant.sun import clear_sky_ghi, day_terms, elevation_deg
 
 # Step edges in local hours: coarse at night, two hours by day.
 DAY_EDGES = (0.0, 5.0, 7.0, 9.0, 11.0, 13.0, 15.0, 17.0, 19.0, 21.0, 24.0)
+# Days more than a month before the end: four steps (night, morning, afternoon, evening).
+OLD_DAY_EDGES = (0.0, 7.0, 12.0, 17.0, 24.0)
+FINE_DAYS = 32
 _GHI: dict[tuple[float, float, float], float] = {}
 _GHI_LIMIT = 200_000
 
@@ -57,6 +60,7 @@ def simulate(
     timezone: str | ZoneInfo,
     controls: Controls | None = None,
     edges: tuple[float, ...] = DAY_EDGES,
+    old_edges: tuple[float, ...] = OLD_DAY_EDGES,
 ) -> None:
     """Run the plant from `start` to `end` (aware datetimes) in the day's coarse steps."""
     controls = controls or Controls()
@@ -65,6 +69,7 @@ def simulate(
     if t1 <= t0:
         return
     c = plant.counters
+    fine_from = t1 - FINE_DAYS * 86400
     factors: dict[float, float] = {}  # MPPT orientation and shade by solar hour (rounded)
     day = start.astimezone(zone).date()
     while True:
@@ -82,9 +87,10 @@ def simulate(
         scale = (next_midnight - midnight) / 86400  # 23 or 25 hours on DST days
         produced = exported = imported = direct = charged = discharged = 0.0
         running_h = 0.0
-        for k in range(len(edges) - 1):
-            a = max(t0, midnight + edges[k] * 3600 * scale)
-            b = min(t1, midnight + edges[k + 1] * 3600 * scale)
+        steps = edges if midnight >= fine_from else old_edges
+        for k in range(len(steps) - 1):
+            a = max(t0, midnight + steps[k] * 3600 * scale)
+            b = min(t1, midnight + steps[k + 1] * 3600 * scale)
             if b <= a:
                 continue
             hours = (b - a) / 3600
