@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from pathlib import Path
 
@@ -44,6 +43,9 @@ SERVER_FLAGS = (
     "cloudiness",
     "tick_s",
     "log_level",
+    "log_format",
+    "metrics_bind",
+    "metrics_port",
     "ready_file",
 )
 
@@ -122,6 +124,19 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:
     g.add_argument(
         "--log-level", choices=["debug", "info", "warning", "error"], help="default info"
     )
+    g.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        help="text lines (default) or one JSON object per line",
+    )
+    g.add_argument(
+        "--metrics-port",
+        type=int,
+        help="also serve /metrics alone on this port (default: only on the control port)",
+    )
+    g.add_argument(
+        "--metrics-bind", help="address of the --metrics-port listener (default 127.0.0.1)"
+    )
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -137,11 +152,9 @@ def run_serve(args: argparse.Namespace) -> int:
     except cfg.ConfigError as err:
         print(f"sungrow-sim serve: invalid configuration\n{err}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=config.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from sungrow_sim.telemetry.logs import configure
+
+    configure(config.log_level, config.log_format)
     try:
         asyncio.run(serve(config))
     except StartupError as err:

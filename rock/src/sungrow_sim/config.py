@@ -81,6 +81,9 @@ class ServeConfig(BaseModel):
     cloudiness: float = Field(default=0.2, ge=0, le=1)
     tick_s: float = Field(default=1.0, gt=0, le=60)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["text", "json"] = "text"
+    metrics_bind: str = "127.0.0.1"
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
     ready_file: Path | None = None
     winet: WinetOptions = Field(default_factory=WinetOptions)
     inverters: list[InverterConfig] = Field(

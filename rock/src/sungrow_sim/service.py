@@ -24,6 +24,9 @@ from sungrow_sim.protocols.modbus import ModbusOptions, ModbusServer, public_key
 from sungrow_sim.protocols.winet import WinetServer, start_winet
 from sungrow_sim.registers import catalogue
 from sungrow_sim.simulator import Simulator
+from sungrow_sim.telemetry import Recorder, holding_names
+from sungrow_sim.telemetry.endpoint import start_metrics
+from sungrow_sim.telemetry.metrics import Metrics
 
 log = logging.getLogger("sungrow_sim")
 
@@ -99,6 +102,9 @@ class Service:
         self._closers: list[Any] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.winet: WinetServer | None = None
+        self.modbus: ModbusServer | None = None
+        self.recorder = Recorder(register_names=self._register_names)
+        self.metrics = Metrics(self.recorder, self.sim, self._sessions)
 
     async def start(self) -> None:
         """Bind everything; raise StartupError with advice when a port is unusable."""
@@ -111,14 +117,20 @@ class Service:
                 encrypted="sungrow" in protocols,
                 public_key=public_key_for(f"{cfg.seed}:{serial}"),
             )
-            modbus = ModbusServer(self.sim, options)
+            modbus = self.modbus = ModbusServer(self.sim, options, self.recorder)
             self.ports["modbus_port"] = await self._bind(
                 "modbus-port", modbus.start, cfg.bind, cfg.modbus_port
             )
             self._closers.append(modbus.stop)
         if "http" in protocols:
             await self._start_winet()
-        api = ControlApi(self.sim, cfg.control_token, listeners=self._protocol_view)
+        api = ControlApi(
+            self.sim,
+            cfg.control_token,
+            listeners=self._protocol_view,
+            recorder=self.recorder,
+            metrics=self.metrics,
+        )
         runner, port = await self._bind(
             "control-port",
             lambda h, p: start_control(api, h, p),
@@ -127,6 +139,15 @@ class Service:
         )
         self.ports["control_port"] = port
         self._closers.append(runner.cleanup)
+        if cfg.metrics_port is not None:
+            runner, port = await self._bind(
+                "metrics-port",
+                lambda h, p: start_metrics(self.metrics, h, p),
+                cfg.metrics_bind,
+                cfg.metrics_port,
+            )
+            self.ports["metrics_port"] = port
+            self._closers.append(runner.cleanup)
         self._serving = True
         self._tasks.append(asyncio.create_task(self.sim.run_ticker(cfg.tick_s)))
         if self.store:
@@ -144,6 +165,7 @@ class Service:
                 http_port_optional=cfg.http_port_is_default,
                 options=cfg.winet,
                 seed=cfg.seed,
+                recorder=self.recorder,
             )
         except OSError as err:
             raise StartupError(_bind_advice("ws-port/--http-port", err)) from None
@@ -159,6 +181,22 @@ class Service:
             return await start(host, port)
         except OSError as err:
             raise StartupError(_bind_advice(flag, err, port)) from None
+
+    def _sessions(self) -> dict[str, int]:
+        """Open sessions per listener, for /metrics."""
+        view: dict[str, int] = {}
+        if self.modbus is not None:
+            view["modbus"] = len(self.modbus.sessions)
+        if self.winet is not None:
+            view["winet"] = self.winet.sessions.count
+        return view
+
+    def _register_names(self, unit: int, wire: int, count: int) -> list[str]:
+        """Names of the holding registers a write at `wire` (count words) touched."""
+        inverter = self.sim.inverters.get(unit)
+        if inverter is None:
+            return []
+        return holding_names(catalogue().registers_of(inverter.info.model), wire, count)
 
     def _protocol_view(self) -> dict[str, dict[str, int]]:
         view: dict[str, dict[str, int]] = {}
@@ -186,8 +224,9 @@ class Service:
                 info.serial,
                 info.unit_id,
             )
+        hosts = {"control_port": cfg.control_bind, "metrics_port": cfg.metrics_bind}
         for name, port in self.ports.items():
-            host = cfg.control_bind if name == "control_port" else cfg.bind
+            host = hosts.get(name, cfg.bind)
             log.info("listening: %s on %s:%d", name.removesuffix("_port"), host, port)
         log.info(
             "clock %s, time scale %g, protocols %s",

@@ -15,6 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sungrow_sim.faults import DESCRIPTIONS, FaultSpec
 from sungrow_sim.simulator import ControlError, Simulator
+from sungrow_sim.telemetry import NULL, Recorder
+from sungrow_sim.telemetry.endpoint import metrics_handler
+from sungrow_sim.telemetry.metrics import Metrics
 from sungrow_sim.validation import one_line
 
 log = logging.getLogger(__name__)
@@ -71,10 +74,13 @@ class ControlApi:
         sim: Simulator,
         token: str | None = None,
         listeners: Callable[[], dict[str, dict[str, int]]] = dict,
+        recorder: Recorder = NULL,
+        metrics: Metrics | None = None,
     ) -> None:
         self.sim = sim
         self.token = token
         self.listeners = listeners  # the protocol ports, for /v1/state
+        self.recorder = recorder  # GET /v1/requests; counts injected faults
         self.app = web.Application(middlewares=[self._guard], client_max_size=MAX_BODY)
         self.app.add_routes(
             [
@@ -89,8 +95,11 @@ class ControlApi:
                 web.post("/v1/faults", self.inject),
                 web.delete("/v1/faults", self.clear),
                 web.get("/v1/fault-kinds", self.kinds),
+                web.get("/v1/requests", self.requests),
             ]
         )
+        if metrics is not None:
+            self.app.router.add_get("/metrics", metrics_handler(metrics))
 
     @web.middleware
     async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -171,7 +180,10 @@ class ControlApi:
     async def inject(self, request: web.Request) -> web.Response:  # noqa: D102
         spec = await self._body(request, FaultSpec)
         fault = self.sim.inject(spec)
-        log.info("fault injected: %s", fault.model_dump(exclude_none=True))
+        self.recorder.fault_injected(fault.kind)
+        log.info(
+            "fault injected: %s", fault.model_dump(exclude_none=True), extra={"fault": fault.kind}
+        )
         return web.json_response(fault.model_dump(), status=201)
 
     async def clear(self, request: web.Request) -> web.Response:  # noqa: D102
@@ -183,6 +195,9 @@ class ControlApi:
 
     async def kinds(self, request: web.Request) -> web.Response:  # noqa: D102
         return web.json_response({"kinds": DESCRIPTIONS})
+
+    async def requests(self, request: web.Request) -> web.Response:  # noqa: D102
+        return web.json_response({"requests": self.recorder.requests(self._unit(request))})
 
 
 def _is_loopback(remote: str | None) -> bool:

@@ -9,17 +9,22 @@ import asyncio
 import logging
 import random
 import struct
+import time
 from dataclasses import dataclass
 
 from sungrow_sim.protocols.modbus import framing, pdu
 from sungrow_sim.protocols.source import RegisterStore
 from sungrow_sim.protocols.transport import Effect, TransportFaults
 from sungrow_sim.registers import ExceptionCode
+from sungrow_sim.telemetry import NULL, Recorder, exception_outcome
+from sungrow_sim.telemetry.recorder import DROPPED, OK
 
 log = logging.getLogger(__name__)
 
 MAX_BUFFER = 4096
 SCOPES = ("modbus", "sungrow")  # the fault scopes this port serves: plain, encrypted
+LISTENER = "modbus"  # the port's name in the telemetry (connections, sessions)
+WRITES = (6, 16)
 
 
 @dataclass
@@ -34,9 +39,12 @@ class ModbusOptions:
 class ModbusServer:
     """Listens on one port; tracks sessions for the session-limit fault."""
 
-    def __init__(self, sim: RegisterStore, options: ModbusOptions) -> None:
+    def __init__(
+        self, sim: RegisterStore, options: ModbusOptions, recorder: Recorder = NULL
+    ) -> None:
         self.sim = sim
         self.options = options
+        self.recorder = recorder
         self.faults = TransportFaults(sim.faults, SCOPES)
         self.cipher = framing.SungrowCipher(options.public_key) if options.encrypted else None
         self.sessions: set[ModbusConnection] = set()
@@ -61,10 +69,16 @@ class ModbusServer:
 
     def admit(self) -> bool:
         """Whether a new connection may open, given connection faults."""
+        return self.refusal() is None
+
+    def refusal(self) -> str | None:
+        """The connection fault that turns a new connection away, if one does."""
         if self.faults.refuses():
-            return False
+            return "refuse-connections"
         limit = self.faults.session_limit()
-        return limit is None or len(self.sessions) < limit
+        if limit is not None and len(self.sessions) >= limit:
+            return "session-limit"
+        return None
 
     def garbage(self, size: int) -> bytes:
         """Deterministic junk for corrupt replies."""
@@ -78,24 +92,40 @@ class ModbusConnection(asyncio.Protocol):
         self.server = server
         self.buffer = bytearray()
         self.transport: asyncio.Transport
+        self.recorder = server.recorder
+        self.peer = ""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:  # noqa: D102
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        if not self.server.admit():
+        peer = transport.get_extra_info("peername")
+        self.peer = str(peer[0]) if isinstance(peer, tuple) and peer else ""
+        refusal = self.server.refusal()
+        if refusal is not None:
+            self.recorder.fault_fired(refusal, LISTENER)
             transport.abort()
             return
         self.server.sessions.add(self)
+        self.recorder.connection_opened(LISTENER)
 
     def connection_lost(self, exc: Exception | None) -> None:  # noqa: D102
-        self.server.sessions.discard(self)
+        if self in self.server.sessions:
+            self.server.sessions.discard(self)
+            self.recorder.connection_closed(LISTENER)
 
     def data_received(self, data: bytes) -> None:  # noqa: D102
         self.buffer += data
         try:
             self._drain()
         except ValueError as err:
-            log.info("closing connection: %s", err)
+            protocol = "sungrow" if framing.is_encrypted(self.buffer) else "modbus"
+            log.info(
+                "closing connection: %s", err, extra={"peer": self.peer, "protocol": protocol}
+            )
+            self.recorder.request(
+                protocol, self.peer, None, None, "other", None, None, DROPPED,
+                bytes_in=len(self.buffer),
+            )  # fmt: skip
             self.transport.abort()
 
     def _drain(self) -> None:
@@ -119,9 +149,10 @@ class ModbusConnection(asyncio.Protocol):
         frame = bytes(self.buffer[:size])
         if frame == framing.GET_KEY:
             key = self.server.options.public_key if self.server.cipher else b"\0" * 16
-            self._send(framing.key_reply(key), encrypted=False)
+            sent = self._send(framing.key_reply(key), encrypted=False)
+            self.recorder.traffic("sungrow", size, sent)
         elif self.server.options.plain:
-            self._request(frame, "modbus")
+            self._request(frame, "modbus", size)
         else:
             raise ValueError("plain Modbus is switched off on this port")
         return size
@@ -134,27 +165,66 @@ class ModbusConnection(asyncio.Protocol):
         if adu is not None:
             if framing.mbap_frame_length(adu) != len(adu):
                 raise ValueError("encrypted frame does not hold one Modbus frame")
-            self._request(adu, "sungrow")
+            self._request(adu, "sungrow", used)
         return used
 
-    def _request(self, adu: bytes, protocol: str) -> None:
+    def _request(self, adu: bytes, protocol: str, size_in: int) -> None:
+        started = time.perf_counter()
         tid, unit, request = struct.unpack_from(">H", adu)[0], adu[6], adu[7:]
         read = pdu.read_request(request)
         wire, count = (read[1], read[2]) if read else (None, 1)
         effect = self.server.faults.request(protocol, unit, wire, count)
-        if effect.close:
-            self.transport.abort()
-            return
+        kind = effect.kind
         if not effect.answer:
+            if effect.close:
+                self.transport.abort()
+            self._record(protocol, unit, request, kind or OK, None, size_in, 0, kind)
             return
         encrypted = protocol == "sungrow"
         if effect.malformed:
             # WiNet-S bug: an exception PDU announced with MBAP length 2 instead of 3.
             function = (request[0] & 0x7F) | 0x80
             frame = struct.pack(">HHHBBB", tid, 0, 2, unit, function, effect.exception or 0)
+            outcome = kind
         else:
-            frame = framing.build_mbap(tid, unit, self._response(effect, unit, request, encrypted))
-        self._send(frame, encrypted, effect)
+            response = self._response(effect, unit, request, encrypted)
+            frame = framing.build_mbap(tid, unit, response)
+            outcome = kind or (exception_outcome(response[1]) if response[0] & 0x80 else OK)
+        sent = self._send(frame, encrypted, effect)
+        latency = time.perf_counter() - started + effect.delay_s
+        self._record(protocol, unit, request, outcome or OK, latency, size_in, sent, kind)
+
+    def _record(
+        self,
+        protocol: str,
+        unit: int,
+        request: bytes,
+        outcome: str,
+        latency: float | None,
+        size_in: int,
+        size_out: int,
+        fault: str | None,
+    ) -> None:
+        """Tell the recorder about one request (documented addresses: wire + 1)."""
+        code = request[0] if request else 0
+        table: str | None = None
+        wire = count = None
+        if code in pdu.TABLES and len(request) == 5:
+            table, function = pdu.TABLES[code], "read"
+            wire, count = struct.unpack_from(">HH", request, 1)
+        elif code in WRITES and len(request) >= 5:
+            table, function = "holding", "write"
+            wire = struct.unpack_from(">H", request, 1)[0]
+            count = 1 if code == 6 else struct.unpack_from(">H", request, 3)[0]
+            if outcome == OK:
+                self.recorder.registers_written(unit, wire, count, protocol)
+        else:
+            function = "other"
+        address = None if wire is None else wire + 1
+        self.recorder.request(
+            protocol, self.peer, unit, table, function, address, count, outcome,
+            latency, size_in, size_out, fault,
+        )  # fmt: skip
 
     def _response(self, effect: Effect, unit: int, request: bytes, encrypted: bool) -> bytes:
         """The response PDU to a request, under the fault's effect."""
@@ -170,15 +240,17 @@ class ModbusConnection(asyncio.Protocol):
             return response[:1] + bytes([wrong]) + self.server.garbage(len(response) - 2)
         return response
 
-    def _send(self, frame: bytes, encrypted: bool, effect: Effect | None = None) -> None:
+    def _send(self, frame: bytes, encrypted: bool, effect: Effect | None = None) -> int:
+        """Send (or schedule) a reply; returns its size in bytes."""
         if encrypted and self.server.cipher is not None:
             frame = self.server.cipher.encrypt_frame(frame)
         if effect is not None and effect.damage == "short":
             frame = frame[: max(1, len(frame) // 2)]
         if effect is not None and effect.delay_s:
             asyncio.get_running_loop().call_later(effect.delay_s, self._write_later, frame)
-            return
+            return len(frame)
         self.transport.write(frame)
+        return len(frame)
 
     def _write_later(self, frame: bytes) -> None:
         if not self.transport.is_closing():
