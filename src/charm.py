@@ -16,7 +16,8 @@ from charms.sungrow_sim_k8s.v0.inverter import (
 )
 
 import actions
-from config import Config
+from config import METRICS_PORT, Config
+from cos import CosRelations
 from layer import SERVICE_NAME, make_layer
 from simulator_ctl import CtlError, own_inverter, run_ctl, to_results
 
@@ -32,6 +33,9 @@ class SungrowSimCharm(ops.CharmBase):
         super().__init__(framework)
         self.container = self.unit.get_container(CONTAINER_NAME)
         self.inverter = InverterProvider(self, relation_name="inverter")
+        self.cos = CosRelations(
+            self, self.container, SERVICE_NAME, METRICS_PORT, lambda: self._host
+        )
         framework.observe(self.on.collect_unit_status, self._on_collect_status)
         for event in (
             self.on[CONTAINER_NAME].pebble_ready,
