@@ -33,7 +33,7 @@ from layer import SERVICE_NAME, make_layer
 from simulator_ctl import ctl_command, own_inverter, to_results
 from sungrow_models import MODELS
 
-PORT_FLAGS = ("--modbus-port", "--ws-port", "--http-port", "--control-port")
+PORT_FLAGS = ("--modbus-port", "--ws-port", "--http-port", "--control-port", "--metrics-port")
 START_TIMEOUT = 30.0
 JUJU_KEY = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 SUNGROW_SIM = Path(sys.executable).with_name("sungrow-sim")
@@ -59,6 +59,7 @@ def local_argv(command: str, state_dir: Path, ready_file: Path) -> list[str]:
     argv[0] = str(SUNGROW_SIM)
     replacements = dict.fromkeys(PORT_FLAGS, "0")
     replacements |= {"--bind": "127.0.0.1", "--state-dir": str(state_dir)}
+    replacements["--metrics-bind"] = "127.0.0.1"
     for flag, value in replacements.items():
         assert flag in argv, f"the charm's command lacks {flag}"
         argv[argv.index(flag) + 1] = value
