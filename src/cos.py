@@ -4,9 +4,11 @@ Written against the interfaces' published data formats (the relation databags), 
 against the charm libraries, so the charm carries no vendored library code:
 
 - `metrics-endpoint` (prometheus_scrape, we provide): the leader puts `scrape_jobs` (a
-  JSON list of jobs whose targets are `*:PORT`, the requirer fills in each unit) and
-  `scrape_metadata` (the Juju topology) in the application databag; every unit puts
-  `prometheus_scrape_unit_address` and `prometheus_scrape_unit_name` in its own.
+  JSON list of jobs whose targets are `*:PORT`, the requirer fills in each unit),
+  `scrape_metadata` (the Juju topology) and `alert_rules` (our rule groups, labelled
+  with the topology and with its label matchers in every expression) in the application
+  databag; every unit puts `prometheus_scrape_unit_address` and
+  `prometheus_scrape_unit_name` in its own.
 - `grafana-dashboard` (grafana_dashboard, we provide): the leader puts `dashboards`, a
   JSON object whose `templates` hold each dashboard file LZMA-compressed and base64
   encoded, with the charm name and the Juju topology.
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import ops
+import yaml
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +42,8 @@ LOGGING_RELATION = "logging"
 METRICS_PATH = "/metrics"
 JOB_NAME = "sungrow-sim"
 DASHBOARDS_DIR = Path(__file__).parent / "grafana_dashboards"
+ALERT_RULES_DIR = Path(__file__).parent / "prometheus_alert_rules"
+TOPOLOGY_PLACEHOLDER = "%%juju_topology%%"
 LOG_LAYER = "sungrow-sim-log-forwarding"
 
 
@@ -93,6 +98,33 @@ def scrape_metadata(topology: Topology) -> dict[str, str]:
         "unit": topology.unit,
         "charm_name": topology.charm_name,
     }
+
+
+def alert_rules(topology: Topology, directory: Path = ALERT_RULES_DIR) -> dict[str, Any]:
+    """The application databag's `alert_rules`: every group of every rules file.
+
+    Group names get the topology as a prefix (unique in Prometheus), every rule the
+    topology labels, and `%%juju_topology%%` in an expression the label matchers that
+    confine it to this application.
+    """
+    labels = topology.labels()
+    del labels["juju_unit"]  # rules cover the application; the requirer adds no unit
+    matchers = ",".join(f'{name}="{value}"' for name, value in labels.items())
+    prefix = f"{topology.model}_{topology.model_uuid[:8]}_{topology.application}"
+    groups = []
+    for path in sorted(directory.glob("*.rules")):
+        for group in (yaml.safe_load(path.read_text()) or {}).get("groups", []):
+            rules = []
+            for rule in group["rules"]:
+                rules.append(
+                    {
+                        **rule,
+                        "expr": str(rule["expr"]).replace(TOPOLOGY_PLACEHOLDER, matchers),
+                        "labels": {**rule.get("labels", {}), **labels},
+                    }
+                )
+            groups.append({"name": f"{prefix}_{group['name']}_alerts", "rules": rules})
+    return {"groups": groups}
 
 
 def compress(text: str) -> str:
@@ -234,6 +266,7 @@ class CosRelations(ops.Object):
                     {
                         "scrape_jobs": json.dumps(scrape_jobs(self.metrics_port)),
                         "scrape_metadata": json.dumps(scrape_metadata(topology)),
+                        "alert_rules": json.dumps(alert_rules(topology)),
                     }
                 )
         if self.charm.unit.is_leader():

@@ -37,6 +37,7 @@ def scrape_config(
     app_data: dict[str, str],
     unit_addresses: dict[str, str],
     scrape_interval: str = "1s",
+    rule_files: list[str] | None = None,
 ) -> dict[str, Any]:
     """prometheus.yml for the published jobs; unit_addresses maps unit name -> address."""
     jobs = json.loads(app_data["scrape_jobs"])
@@ -70,7 +71,17 @@ def scrape_config(
             "scrape_timeout": scrape_interval,
         }
         scrape_configs.append(rendered)
-    return {"global": {"scrape_interval": scrape_interval}, "scrape_configs": scrape_configs}
+    config: dict[str, Any] = {"global": {"scrape_interval": scrape_interval}}
+    if rule_files:
+        config["rule_files"] = rule_files
+        config["global"]["evaluation_interval"] = scrape_interval
+    return config | {"scrape_configs": scrape_configs}
+
+
+def write_rules(app_data: dict[str, str], path: Path) -> Path:
+    """The published `alert_rules` as a Prometheus rules file."""
+    path.write_text(yaml.safe_dump(json.loads(app_data["alert_rules"]), sort_keys=False))
+    return path
 
 
 def free_port() -> int:
@@ -114,6 +125,13 @@ class Prometheus:
                 return last
             time.sleep(0.2)
         raise AssertionError(f"{expr}: still {last} after {timeout}s\n{self.log()[-3000:]}")
+
+    def api(self, path: str) -> Any:
+        """The `data` of a GET on the HTTP API, e.g. `rules`."""
+        with urllib.request.urlopen(f"{self.url}/api/v1/{path}", timeout=5) as response:
+            answer = json.loads(response.read())
+        assert answer["status"] == "success", answer
+        return answer["data"]
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

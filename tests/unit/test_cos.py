@@ -206,3 +206,33 @@ def test_the_forwarding_layer_leaves_the_service_layer_alone(ctx: Ctx):
     }
     assert isinstance(layers["sungrow-sim"], pebble.Layer)
     assert "log-targets" not in layers["sungrow-sim"].to_dict()
+
+
+def test_metrics_endpoint_leader_publishes_alert_rules_confined_to_the_application(ctx: Ctx):
+    relation = metrics_relation()
+    state = testing.State(leader=True, relations={relation}, containers={container()})
+
+    out = ctx.run(ctx.on.relation_joined(relation, remote_unit=0), state)
+
+    rules = json.loads(out.get_relation(relation.id).local_app_data["alert_rules"])
+    (group,) = rules["groups"]
+    assert (
+        group["name"]
+        == f"{out.model.name}_{out.model.uuid[:8]}_sungrow-sim-k8s_sungrow-sim_alerts"
+    )
+    names = [rule["alert"] for rule in group["rules"]]
+    assert names == [
+        "SungrowSimUnavailable",
+        "SungrowSimInverterFault",
+        "SungrowSimMostRequestsFail",
+    ]
+    topology = (
+        f'juju_model="{out.model.name}",juju_model_uuid="{out.model.uuid}",'
+        'juju_application="sungrow-sim-k8s",juju_charm="sungrow-sim-k8s"'
+    )
+    for rule in group["rules"]:
+        assert "%%" not in rule["expr"]
+        assert topology in rule["expr"]
+        assert rule["labels"]["juju_application"] == "sungrow-sim-k8s"
+        assert "juju_unit" not in rule["labels"]
+    assert group["rules"][0]["expr"] == f"up{{{topology}}} < 1"

@@ -96,8 +96,9 @@ def server(simulator: dict[str, int], tmp_path: Path) -> Iterator[prometheus.Pro
     app, unit = published_scrape(simulator["metrics_port"])
     name = unit["prometheus_scrape_unit_name"]
     assert unit["prometheus_scrape_unit_address"].endswith(".svc.cluster.local")
+    rules = prometheus.write_rules(app, tmp_path / "rules.yml")
     # The unit's real address here is loopback, not its cluster DNS name.
-    config = prometheus.scrape_config(app, {name: "127.0.0.1"})
+    config = prometheus.scrape_config(app, {name: "127.0.0.1"}, rule_files=[str(rules)])
     running = prometheus.start(config, tmp_path)
     yield running
     running.stop()
@@ -163,21 +164,45 @@ def test_prometheus_sees_the_plant_follow_a_set_power(simulator, server):
     ctl(simulator, SetPowerParams(auto=True).ctl_args())
 
 
-def test_promtool_accepts_the_rendered_scrape_config(tmp_path: Path):
+@pytest.mark.timeout(120)
+def test_prometheus_loads_the_published_alert_rules_and_evaluates_them(simulator, server):
+    server.wait_for('up{juju_unit="sungrow-sim-k8s/0"}', lambda v: v == 1)
+    deadline = time.monotonic() + 20
+    while True:
+        groups = server.api("rules")["groups"]
+        rules = [rule for group in groups for rule in group["rules"]]
+        if rules and all(r.get("lastEvaluation", "0001").startswith("20") for r in rules):
+            break
+        assert time.monotonic() < deadline, rules
+        time.sleep(0.2)
+
+    assert {rule["name"] for rule in rules} == {
+        "SungrowSimUnavailable",
+        "SungrowSimInverterFault",
+        "SungrowSimMostRequestsFail",
+    }
+    assert all(rule["health"] == "ok" for rule in rules), rules
+    assert all(rule["state"] == "inactive" for rule in rules)  # a healthy simulator
+
+
+def test_promtool_accepts_the_rendered_scrape_config_and_rules(tmp_path: Path):
     app, unit = published_scrape(8091)
-    config = prometheus.scrape_config(app, {unit["prometheus_scrape_unit_name"]: "10.1.2.3"})
+    rules = prometheus.write_rules(app, tmp_path / "rules.yml")
+    config = prometheus.scrape_config(
+        app, {unit["prometheus_scrape_unit_name"]: "10.1.2.3"}, rule_files=[str(rules)]
+    )
     path = tmp_path / "prometheus.yml"
     path.write_text(yaml.safe_dump(config))
 
-    done = subprocess.run(
-        [prometheus.binary("promtool"), "check", "config", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-    assert done.returncode == 0, done.stdout + done.stderr
+    for check in (["check", "config", str(path)], ["check", "rules", str(rules)]):
+        done = subprocess.run(
+            [prometheus.binary("promtool"), *check],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
     targets = config["scrape_configs"][0]["static_configs"][0]["targets"]
     assert targets == ["10.1.2.3:8091"]
 
