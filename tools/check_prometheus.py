@@ -23,9 +23,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
 
+from support.prometheus import scrape_config, write_rules  # noqa: E402
+
 import cos  # noqa: E402
 from config import METRICS_PORT  # noqa: E402
-from support.prometheus import scrape_config, write_rules  # noqa: E402
 
 EXAMPLE = cos.Topology(
     model="cos-check",
