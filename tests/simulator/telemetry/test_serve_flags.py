@@ -56,6 +56,10 @@ def test_json_logs_are_one_object_per_line_with_structured_fields(tmp_path: Path
     argv = serve_command("--log-format", "json", "--metrics-port", "0")
     sim = launch(argv, tmp_path)
     try:
+        sim.ctl("inject-fault", "exception", "--start", "5003", "--count", "2")
+        with socket.create_connection(("127.0.0.1", sim.ports["modbus_port"]), timeout=5) as s:
+            s.sendall(bytes.fromhex("000100000006 01 04 138a 0001".replace(" ", "")))
+            assert s.recv(100)[7] == 0x84  # the exception answer
         with socket.create_connection(("127.0.0.1", sim.ports["modbus_port"]), timeout=5) as s:
             s.sendall(b"\x00\x01\x00\x00\xff\xff\x01\x04")  # an impossible MBAP length
             assert s.recv(10) == b""
@@ -67,6 +71,9 @@ def test_json_logs_are_one_object_per_line_with_structured_fields(tmp_path: Path
     assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
     closing = [line for line in lines if line["message"].startswith("closing connection")]
     assert closing and closing[0]["protocol"] == "modbus" and closing[0]["peer"] == "127.0.0.1"
+    fired = [line for line in lines if line.get("fault") == "exception" and "range" in line]
+    assert fired[0]["range"] == "5003+1" and fired[0]["unit"] == 1, fired
+    assert fired[0]["protocol"] == "modbus" and fired[0]["peer"] == "127.0.0.1"
     listening = f"listening: metrics on 127.0.0.1:{sim.ports['metrics_port']}"
     assert any(line["message"] == listening for line in lines)
 

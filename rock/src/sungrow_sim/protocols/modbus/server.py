@@ -175,6 +175,8 @@ class ModbusConnection(asyncio.Protocol):
         wire, count = (read[1], read[2]) if read else (None, 1)
         effect = self.server.faults.request(protocol, unit, wire, count)
         kind = effect.kind
+        if kind is not None:
+            _log_fault(kind, protocol, self.peer, unit, wire, count)
         if not effect.answer:
             if effect.close:
                 self.transport.abort()
@@ -255,3 +257,16 @@ class ModbusConnection(asyncio.Protocol):
     def _write_later(self, frame: bytes) -> None:
         if not self.transport.is_closing():
             self.transport.write(frame)
+
+
+def _log_fault(
+    kind: str, protocol: str, peer: str, unit: int, wire: int | None, count: int
+) -> None:
+    """One line per fired fault (repeats are rate-limited by the log filter)."""
+    where = "" if wire is None else f"{wire + 1}+{count}"
+    log.info(
+        "fault %s fired on a %s request",
+        kind,
+        protocol,
+        extra={"fault": kind, "protocol": protocol, "peer": peer, "unit": unit, "range": where},
+    )

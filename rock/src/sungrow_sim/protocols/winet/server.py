@@ -265,6 +265,17 @@ class WinetServer:
         effect = self.faults.request(
             PROTOCOL, params.dev_id, params.wire_address, params.param_num
         )
+        if effect.kind is not None:
+            logger.info(
+                "winet: fault %s fired on a getParam request",
+                effect.kind,
+                extra={
+                    "fault": effect.kind,
+                    "protocol": PROTOCOL,
+                    "unit": params.dev_id,
+                    "range": f"{params.param_addr}+{params.param_num}",
+                },
+            )
         if not effect.answer:
             if not effect.close:  # no-reply: hold the request past the client's timeout
                 await asyncio.sleep(effect.delay_s or NO_REPLY_HOLD_S)
