@@ -52,7 +52,7 @@ SERVE_FLAGS: tuple[ServeFlag, ...] = (
     ("operation", "flush_interval_s", {"type": float}, "seconds between state saves (default {default})"),
     ("operation", "ready_file", {"type": Path}, "write the bound ports as JSON here once listening"),
     ("operation", "log_level", {"choices": ["debug", "info", "warning", "error"]}, "default {default}"),
-    ("operation", "log_format", {"choices": ["text", "json"]}, "text lines (default) or one JSON object per line"),
+    ("operation", "log_format", {"choices": ["text", "json"]}, "text lines or one JSON object per line (default {default})"),
     ("operation", "metrics_port", {"type": int}, "also serve /metrics alone on this port (default: only on the control port)"),
     ("operation", "metrics_bind", {}, "address of the --metrics-port listener (default {default})"),
 )  # fmt: skip
