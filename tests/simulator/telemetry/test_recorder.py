@@ -52,18 +52,39 @@ def test_one_entry_per_peer_unit_table_function_address_and_count():
     }  # fmt: skip
 
 
+class Stepper(Ticker):
+    """A clock one second further at every reading."""
+
+    def __call__(self) -> float:
+        self.now += 1
+        return self.now
+
+
 def test_the_record_is_bounded_dropping_the_least_recently_seen_but_counters_keep_all():
-    rec = Recorder(max_entries=3)
+    rec = Recorder(max_entries=3, clock=Stepper())
     for address in (1, 2, 3):
         read(rec, address)
     read(rec, 1)  # seen again: now the most recent
     read(rec, 4)  # one too many: 2 goes
 
-    assert [e["address"] for e in rec.requests()] == [3, 1, 4]
+    assert [e["address"] for e in rec.requests()] == [1, 3, 4]
     assert rec.counts[("modbus", "read", 1, "input", "ok")] == 5
     assert rec.latency["modbus"].count == 5
     assert rec.bytes_in["modbus"] == 5 * 12
     assert rec.bytes_out["modbus"] == 5 * 31
+    assert rec.entry_count == 3
+
+
+def test_a_full_record_drops_an_eighth_at_a_time_and_keeps_the_totals():
+    rec = Recorder(max_entries=64, clock=Stepper())
+    for address in range(1, 1001):  # a fuzzer's worth of distinct ranges
+        read(rec, address, "exception-2")
+
+    assert 56 <= rec.entry_count <= 64
+    kept = [e["address"] for e in rec.requests()]
+    assert kept == sorted(kept) and kept[-1] == 1000  # the most recent are kept
+    assert rec.counts == {("modbus", "read", 1, "input", "exception-2"): 1000}
+    assert rec.bytes_in == {"modbus": 12000}
 
 
 def test_unit_filter():

@@ -8,9 +8,9 @@ aggregate counters behind `/metrics`, which are never dropped.
 
 from __future__ import annotations
 
+import heapq
 import time
 from bisect import bisect_left
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -52,7 +52,7 @@ def exception_outcome(code: int) -> str:
 
 
 class _Entry:
-    __slots__ = ("first", "last", "last_outcome", "outcomes", "requests")
+    __slots__ = ("bytes_in", "bytes_out", "first", "last", "last_outcome", "outcomes", "requests")
 
     def __init__(self, now: float) -> None:
         self.requests = 0
@@ -60,6 +60,8 @@ class _Entry:
         self.last_outcome = OK
         self.first = now
         self.last = now
+        self.bytes_in = 0
+        self.bytes_out = 0
 
 
 class Histogram:
@@ -71,11 +73,6 @@ class Histogram:
         self.buckets = [0] * (len(LATENCY_BUCKETS) + 1)  # the last one is +Inf
         self.sum = 0.0
         self.count = 0
-
-    def observe(self, seconds: float) -> None:  # noqa: D102
-        self.buckets[bisect_left(LATENCY_BUCKETS, seconds)] += 1
-        self.sum += seconds
-        self.count += 1
 
     def cumulative(self) -> list[tuple[str, int]]:
         """(upper bound, cumulative count) pairs as Prometheus wants them, +Inf last."""
@@ -98,18 +95,19 @@ class Recorder:
         self.max_entries = max_entries
         self.register_names = register_names
         self._clock = clock
-        self._entries: OrderedDict[EntryKey, _Entry] = OrderedDict()
-        self.counts: dict[CountKey, int] = {}
+        self._entries: dict[EntryKey, _Entry] = {}
+        # What entries dropped from the record had counted, so the totals never go back.
+        self._dropped_counts: dict[CountKey, int] = {}
+        self._dropped_bytes: dict[str, list[int]] = {}
+        self._traffic: dict[str, list[int]] = {}  # bytes outside any request entry
         self.latency: dict[str, Histogram] = {}
-        self.bytes_in: dict[str, int] = {}
-        self.bytes_out: dict[str, int] = {}
         self.open_connections: dict[str, int] = {}
         self.connections: dict[str, int] = {}  # opened since start
         self.faults_fired: dict[tuple[str, str], int] = {}
         self.faults_injected: dict[str, int] = {}
         self.settings_writes: dict[tuple[str, str], int] = {}
 
-    # -- the hot path ----------------------------------------------------------------
+    # -- the hot path: one dictionary lookup and a few attribute updates ---------------
 
     def request(
         self,
@@ -129,35 +127,86 @@ class Recorder:
         """Record one request; `address` is documented (wire + 1), `fault` the kind that fired."""
         now = self._clock()
         key = (protocol, peer, unit, table, function, address, count)
-        entries = self._entries
-        entry = entries.get(key)
+        entry = self._entries.get(key)
         if entry is None:
-            entry = entries[key] = _Entry(now)
-            if len(entries) > self.max_entries:
-                entries.popitem(last=False)
-        else:
-            entries.move_to_end(key)
+            entry = self._add(key, now)
         entry.requests += 1
-        entry.outcomes[outcome] = entry.outcomes.get(outcome, 0) + 1
+        outcomes = entry.outcomes
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
         entry.last_outcome = outcome
         entry.last = now
-        ckey = (protocol, function, unit, table, outcome)
-        counts = self.counts
-        counts[ckey] = counts.get(ckey, 0) + 1
+        entry.bytes_in += bytes_in
+        entry.bytes_out += bytes_out
         if latency_s is not None:
             histogram = self.latency.get(protocol)
             if histogram is None:
                 histogram = self.latency[protocol] = Histogram()
-            histogram.observe(latency_s)
-        if bytes_in or bytes_out:
-            self.traffic(protocol, bytes_in, bytes_out)
+            histogram.buckets[bisect_left(LATENCY_BUCKETS, latency_s)] += 1
+            histogram.sum += latency_s
+            histogram.count += 1
         if fault is not None:
             self.fault_fired(fault, protocol)
 
+    def _add(self, key: EntryKey, now: float) -> _Entry:
+        """A new entry; when the record is full, the least recently seen eighth goes."""
+        entries = self._entries
+        if len(entries) >= self.max_entries:
+            victims = heapq.nsmallest(
+                max(1, self.max_entries // 8), entries.items(), key=lambda kv: kv[1].last
+            )
+            for old_key, old in victims:
+                del entries[old_key]
+                self._fold(old_key, old)
+        entry = entries[key] = _Entry(now)
+        return entry
+
+    def _fold(self, key: EntryKey, entry: _Entry) -> None:
+        protocol, _, unit, table, function, _, _ = key
+        for outcome, n in entry.outcomes.items():
+            ckey = (protocol, function, unit, table, outcome)
+            self._dropped_counts[ckey] = self._dropped_counts.get(ckey, 0) + n
+        sums = self._dropped_bytes.setdefault(protocol, [0, 0])
+        sums[0] += entry.bytes_in
+        sums[1] += entry.bytes_out
+
     def traffic(self, protocol: str, bytes_in: int, bytes_out: int) -> None:
         """Bytes received and sent outside a recorded request (e.g. a key exchange)."""
-        self.bytes_in[protocol] = self.bytes_in.get(protocol, 0) + bytes_in
-        self.bytes_out[protocol] = self.bytes_out.get(protocol, 0) + bytes_out
+        sums = self._traffic.setdefault(protocol, [0, 0])
+        sums[0] += bytes_in
+        sums[1] += bytes_out
+
+    # -- totals (read at scrape time) ------------------------------------------------
+
+    @property
+    def counts(self) -> dict[CountKey, int]:
+        """Requests by (protocol, function, unit, table, outcome), since start."""
+        counts = dict(self._dropped_counts)
+        for key, entry in list(self._entries.items()):
+            protocol, _, unit, table, function, _, _ = key
+            for outcome, n in list(entry.outcomes.items()):
+                ckey = (protocol, function, unit, table, outcome)
+                counts[ckey] = counts.get(ckey, 0) + n
+        return counts
+
+    def _bytes(self, index: int) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for source in (self._dropped_bytes, self._traffic):
+            for protocol, sums in list(source.items()):
+                totals[protocol] = totals.get(protocol, 0) + sums[index]
+        for key, entry in list(self._entries.items()):
+            n = entry.bytes_out if index else entry.bytes_in
+            totals[key[0]] = totals.get(key[0], 0) + n
+        return totals
+
+    @property
+    def bytes_in(self) -> dict[str, int]:
+        """Bytes received, by protocol, since start."""
+        return self._bytes(0)
+
+    @property
+    def bytes_out(self) -> dict[str, int]:
+        """Bytes sent, by protocol, since start."""
+        return self._bytes(1)
 
     # -- connections, faults, settings -----------------------------------------------
 
@@ -196,7 +245,7 @@ class Recorder:
         return len(self._entries)
 
     def requests(self, unit_id: int | None = None) -> list[dict[str, Any]]:
-        """The request record, oldest first (Contract A of the control API)."""
+        """The request record, in the order first seen (Contract A of the control API)."""
         out = []
         for key, entry in self._entries.items():
             protocol, peer, unit, table, function, address, count = key

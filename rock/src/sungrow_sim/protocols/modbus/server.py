@@ -174,13 +174,13 @@ class ModbusConnection(asyncio.Protocol):
         read = pdu.read_request(request)
         wire, count = (read[1], read[2]) if read else (None, 1)
         effect = self.server.faults.request(protocol, unit, wire, count)
-        kind = effect.kind
+        kind = effect.fault and effect.fault.kind
         if kind is not None:
             _log_fault(kind, protocol, self.peer, unit, wire, count)
         if not effect.answer:
             if effect.close:
                 self.transport.abort()
-            self._record(protocol, unit, request, kind or OK, None, size_in, 0, kind)
+            self._record(protocol, unit, request, read, kind or OK, None, size_in, 0, kind)
             return
         encrypted = protocol == "sungrow"
         if effect.malformed:
@@ -194,13 +194,20 @@ class ModbusConnection(asyncio.Protocol):
             outcome = kind or (exception_outcome(response[1]) if response[0] & 0x80 else OK)
         sent = self._send(frame, encrypted, effect)
         latency = time.perf_counter() - started + effect.delay_s
-        self._record(protocol, unit, request, outcome or OK, latency, size_in, sent, kind)
+        if read is not None:  # the common case, recorded without parsing again
+            self.recorder.request(
+                protocol, self.peer, unit, pdu.TABLES[read[0]], "read", read[1] + 1, read[2],
+                outcome or OK, latency, size_in, sent, kind,
+            )  # fmt: skip
+            return
+        self._record(protocol, unit, request, read, outcome or OK, latency, size_in, sent, kind)
 
     def _record(
         self,
         protocol: str,
         unit: int,
         request: bytes,
+        read: tuple[int, int, int] | None,
         outcome: str,
         latency: float | None,
         size_in: int,
@@ -211,9 +218,9 @@ class ModbusConnection(asyncio.Protocol):
         code = request[0] if request else 0
         table: str | None = None
         wire = count = None
-        if code in pdu.TABLES and len(request) == 5:
-            table, function = pdu.TABLES[code], "read"
-            wire, count = struct.unpack_from(">HH", request, 1)
+        if read is not None:
+            table, function = pdu.TABLES[read[0]], "read"
+            wire, count = read[1], read[2]
         elif code in WRITES and len(request) >= 5:
             table, function = "holding", "write"
             wire = struct.unpack_from(">H", request, 1)[0]
