@@ -55,6 +55,11 @@ SERVE_FLAGS: tuple[ServeFlag, ...] = (
     ("operation", "log_format", {"choices": ["text", "json"]}, "text lines or one JSON object per line (default {default})"),
     ("operation", "metrics_port", {"type": int}, "also serve /metrics alone on this port (default: only on the control port)"),
     ("operation", "metrics_bind", {}, "address of the --metrics-port listener (default {default})"),
+    ("limits (docs/robustness.md)", "max_connections", {"type": int}, "open connections per listener (default {default})"),
+    ("limits (docs/robustness.md)", "max_connections_per_peer", {"type": int}, "open connections per listener from one peer address (default {default})"),
+    ("limits (docs/robustness.md)", "idle_timeout_s", {"type": float}, "close a connection that sent nothing this long; 0 never (default {default})"),
+    ("limits (docs/robustness.md)", "request_timeout_s", {"type": float}, "close a connection whose request head or frame takes longer (default {default})"),
+    ("limits (docs/robustness.md)", "max_faults", {"type": int}, "active faults at most; 409 beyond (default {default})"),
 )  # fmt: skip
 # CLI flag -> config key, for the flags that set one inverter, and for the server.
 INVERTER_FLAGS = tuple(key for group, key, _, _ in SERVE_FLAGS if group == "inverter")

@@ -12,9 +12,11 @@ import struct
 import time
 from dataclasses import dataclass
 
+from sungrow_sim.protocols.limits import Limits, Listener, Watchdog, peer_of
 from sungrow_sim.protocols.modbus import framing, pdu
 from sungrow_sim.protocols.source import RegisterStore
 from sungrow_sim.protocols.transport import Effect, TransportFaults
+from sungrow_sim.ratelimit import log_limited
 from sungrow_sim.registers import ExceptionCode
 from sungrow_sim.telemetry import NULL, Recorder, exception_outcome
 from sungrow_sim.telemetry.recorder import DROPPED, OK
@@ -22,6 +24,10 @@ from sungrow_sim.telemetry.recorder import DROPPED, OK
 log = logging.getLogger(__name__)
 
 MAX_BUFFER = 4096
+# Back-pressure: above this many unsent reply bytes the connection stops reading requests
+# until the client has taken most of them (asyncio's pause_writing/resume_writing).
+WRITE_HIGH_WATER = 64 * 1024
+WRITE_LOW_WATER = 16 * 1024
 SCOPES = ("modbus", "sungrow")  # the fault scopes this port serves: plain, encrypted
 LISTENER = "modbus"  # the port's name in the telemetry (connections, sessions)
 WRITES = (6, 16)
@@ -40,9 +46,14 @@ class ModbusServer:
     """Listens on one port; tracks sessions for the session-limit fault."""
 
     def __init__(
-        self, sim: RegisterStore, options: ModbusOptions, recorder: Recorder = NULL
+        self,
+        sim: RegisterStore,
+        options: ModbusOptions,
+        limits: Limits | None = None,
+        recorder: Recorder = NULL,
     ) -> None:
         self.sim = sim
+        self.listener = Listener("modbus", limits)
         self.options = options
         self.recorder = recorder
         self.faults = TransportFaults(sim.faults, SCOPES)
@@ -93,13 +104,19 @@ class ModbusConnection(asyncio.Protocol):
         self.buffer = bytearray()
         self.transport: asyncio.Transport
         self.recorder = server.recorder
-        self.peer = ""
+        self.peer = "?"
+        self.watchdog: Watchdog | None = None
+        self.paused = False  # reading paused: too many replies unsent
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:  # noqa: D102
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        peer = transport.get_extra_info("peername")
-        self.peer = str(peer[0]) if isinstance(peer, tuple) and peer else ""
+        self.peer = peer_of(transport)
+        if not self.server.listener.admit(self.peer):
+            transport.abort()
+            return
+        self.watchdog = Watchdog(self.server.listener, transport, self.peer)
+        transport.set_write_buffer_limits(high=WRITE_HIGH_WATER, low=WRITE_LOW_WATER)
         refusal = self.server.refusal()
         if refusal is not None:
             self.recorder.fault_fired(refusal, LISTENER)
@@ -112,24 +129,56 @@ class ModbusConnection(asyncio.Protocol):
         if self in self.server.sessions:
             self.server.sessions.discard(self)
             self.recorder.connection_closed(LISTENER)
+        if self.watchdog is not None:
+            self.watchdog.stop()
+            self.watchdog = None
+            self.server.listener.release(self.peer)
+
+    def pause_writing(self) -> None:  # noqa: D102
+        # The client does not read its replies: stop reading its requests.
+        self.paused = True
+        if not self.transport.is_closing():
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:  # noqa: D102
+        self.paused = False
+        if self.transport.is_closing():
+            return
+        self.transport.resume_reading()
+        try:
+            self._drain()  # requests that arrived before the pause
+        except ValueError as err:
+            self._drop(err)
 
     def data_received(self, data: bytes) -> None:  # noqa: D102
+        if self.watchdog is None:
+            return
+        self.watchdog.touch()
         self.buffer += data
+        waiting = len(self.buffer)
         try:
             self._drain()
         except ValueError as err:
-            protocol = "sungrow" if framing.is_encrypted(self.buffer) else "modbus"
-            log.info(
-                "closing connection: %s", err, extra={"peer": self.peer, "protocol": protocol}
-            )
-            self.recorder.request(
-                protocol, self.peer, None, None, "other", None, None, DROPPED,
-                bytes_in=len(self.buffer),
-            )  # fmt: skip
-            self.transport.abort()
+            self._drop(err)
+            return
+        if len(self.buffer) < waiting or self.paused:
+            self.watchdog.end_request()  # a frame completed: the next one gets its own time
+        if self.buffer and not self.paused:
+            self.watchdog.start_request()  # a partial frame: it must be complete in time
+
+    def _drop(self, err: ValueError) -> None:
+        """Close the connection over malformed traffic: log (rate-limited), record, abort."""
+        protocol = "sungrow" if framing.is_encrypted(self.buffer) else "modbus"
+        extra = {"peer": self.peer, "protocol": protocol}
+        log_limited(log, logging.INFO, "bad-frame", "closing connection: %s", err, extra=extra)
+        self.recorder.request(
+            protocol, self.peer, None, None, "other", None, None, DROPPED,
+            bytes_in=len(self.buffer),
+        )  # fmt: skip
+        self.transport.abort()
 
     def _drain(self) -> None:
-        while self.buffer and not self.transport.is_closing():
+        while self.buffer and not self.transport.is_closing() and not self.paused:
             if framing.is_encrypted(self.buffer):
                 used = self._encrypted_frame()
             else:
