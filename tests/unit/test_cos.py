@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import lzma
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,6 @@ from charm import SungrowSimCharm
 
 Ctx = testing.Context[SungrowSimCharm]
 DASHBOARD = Path(__file__).parents[2] / "src" / "grafana_dashboards" / "sungrow-sim.json"
-UNIT_ADDRESS = "sungrow-sim-k8s-0.sungrow-sim-k8s-endpoints.{model}.svc.cluster.local"
 LOKI_URL = "http://loki-0.loki-endpoints.cos.svc.cluster.local:3100/loki/api/v1/push"
 
 
@@ -54,9 +54,8 @@ def test_metrics_endpoint_leader_publishes_the_scrape_job_and_topology(ctx: Ctx)
         "unit": "sungrow-sim-k8s/0",
         "charm_name": "sungrow-sim-k8s",
     }
-    assert data.local_unit_data["prometheus_scrape_unit_address"] == UNIT_ADDRESS.format(
-        model=out.model.name
-    )
+    # The same address as on the inverter relation: the unit's FQDN, as its pod resolves it.
+    assert data.local_unit_data["prometheus_scrape_unit_address"] == socket.getfqdn()
     assert data.local_unit_data["prometheus_scrape_unit_name"] == "sungrow-sim-k8s/0"
 
 

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shlex
+import socket
 import subprocess
 import sys
 import time
@@ -95,7 +96,7 @@ def published_scrape(metrics_port: int) -> tuple[dict[str, str], dict[str, str]]
 def server(simulator: dict[str, int], tmp_path: Path) -> Iterator[prometheus.Prometheus]:
     app, unit = published_scrape(simulator["metrics_port"])
     name = unit["prometheus_scrape_unit_name"]
-    assert unit["prometheus_scrape_unit_address"].endswith(".svc.cluster.local")
+    assert unit["prometheus_scrape_unit_address"] == socket.getfqdn()  # the pod's FQDN
     rules = prometheus.write_rules(app, tmp_path / "rules.yml")
     # The unit's real address here is loopback, not its cluster DNS name.
     config = prometheus.scrape_config(app, {name: "127.0.0.1"}, rule_files=[str(rules)])
