@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 DEFAULT_INTERVAL_S = 60.0
 MAX_KINDS = 256  # kinds are short fixed strings; the bound keeps a bug from growing a table
@@ -49,7 +49,7 @@ def log_limited(
     message: str,
     *args: object,
     exc_info: bool = False,
-    extra: dict[str, object] | None = None,
+    extra: Mapping[str, object] | None = None,
 ) -> bool:
     """Log `message % args` unless `kind` was logged in the last minute; True if logged.
 
