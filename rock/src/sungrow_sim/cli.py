@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -22,6 +23,7 @@ Modbus and encrypted "sungrow" Modbus share --modbus-port; the WiNet-S dongle pr
 which. Control the running simulator with `sungrow-sim ctl` (see its --help).
 """
 
+TOKEN_ENV = "SUNGROW_SIM_CONTROL_TOKEN"
 # CLI flag -> config key, for the flags that set one inverter.
 INVERTER_FLAGS = ("model", "serial", "unit_id", "array_kwp", "battery_kwh")
 SERVER_FLAGS = (
@@ -89,7 +91,8 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--control-port", type=int, help="control API port (default 8090)")
     g.add_argument(
         "--control-token",
-        help="require this bearer token on the control API (then non-loopback peers are allowed)",
+        help="require this bearer token on the control API (then non-loopback peers are "
+        f"allowed; default ${TOKEN_ENV}, which keeps it off the command line)",
     )
     g = p.add_argument_group("plant and time")
     g.add_argument(
@@ -132,6 +135,8 @@ def run_serve(args: argparse.Namespace) -> int:
     given = vars(args)
     server = {k: given[k] for k in SERVER_FLAGS if k in given}
     inverter = {k: given[k] for k in INVERTER_FLAGS if k in given}
+    if "control_token" not in server and os.environ.get(TOKEN_ENV):
+        server["control_token"] = os.environ[TOKEN_ENV]
     try:
         config = cfg.load(given.get("config"), server, inverter)
     except cfg.ConfigError as err:

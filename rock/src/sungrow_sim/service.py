@@ -17,6 +17,7 @@ from sungrow_sim import __version__
 from sungrow_sim.clock import SimClock
 from sungrow_sim.config import ServeConfig
 from sungrow_sim.control import ControlApi, start_control
+from sungrow_sim.dashboard import mount as mount_dashboard
 from sungrow_sim.faults import FaultSet
 from sungrow_sim.persistence import StateStore, snapshot
 from sungrow_sim.plant import Counters
@@ -119,6 +120,7 @@ class Service:
         if "http" in protocols:
             await self._start_winet()
         api = ControlApi(self.sim, cfg.control_token, listeners=self._protocol_view)
+        mount_dashboard(api)
         runner, port = await self._bind(
             "control-port",
             lambda h, p: start_control(api, h, p),

@@ -75,6 +75,10 @@ class ControlApi:
         self.sim = sim
         self.token = token
         self.listeners = listeners  # the protocol ports, for /v1/state
+        # GET paths a browser loads without a token (the dashboard's static files; never
+        # data; the health check, for probes that hold no token): loopback-only still applies
+        # to them when no token is set.
+        self.public_paths: set[str] = {"/v1/health"}
         self.app = web.Application(middlewares=[self._guard], client_max_size=MAX_BODY)
         self.app.add_routes(
             [
@@ -94,11 +98,12 @@ class ControlApi:
 
     @web.middleware
     async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if self.token is not None:
+        public = request.method in ("GET", "HEAD") and request.path in self.public_paths
+        if self.token is not None and not public:
             given = request.headers.get("Authorization", "").removeprefix("Bearer ")
             if not hmac.compare_digest(given.encode(), self.token.encode()):
                 return _error(401, "missing or wrong token (send Authorization: Bearer TOKEN)")
-        elif not _is_loopback(request.remote):
+        elif self.token is None and not _is_loopback(request.remote):
             return _error(403, "control API accepts loopback peers only unless a token is set")
         try:
             return await handler(request)
