@@ -515,7 +515,6 @@ async function start() {
   }
   const select = $("#unit");
   select.replaceChildren(...ui.features.units.map((u) => new Option(`unit ${u}`, u)));
-  select.disabled = ui.features.units.length < 2;
   ui.unit = ui.features.units[0];
   await loadFaultForms().catch((err) => notice(err.message));
   loadSettings();
