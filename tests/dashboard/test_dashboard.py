@@ -20,6 +20,7 @@ from sungrow_sim.dashboard import STATIC_FILES
 from support.simproc import SimProcess
 
 expect.set_options(timeout=15_000)
+NO_VALUE = "\u2013"  # what the page shows before the first event
 PAGE_BUDGET_BYTES = 64 * 1024  # docs/dashboard.md gives the actual size
 
 
@@ -41,7 +42,7 @@ def u32(words: list[int]) -> int:
 def read_input(client: ModbusTcpClient, documented: int, count: int) -> list[int]:
     response = client.read_input_registers(documented - 1, count=count, device_id=1)
     assert not response.isError(), response
-    return response.registers
+    return list(response.registers)
 
 
 def open_dashboard(page: Page, sim: SimProcess) -> None:
@@ -58,7 +59,7 @@ def test_page_loads_within_a_second_and_stays_small(page: Page, simulator, shots
     open_dashboard(page, sim)
     load_ms = page.evaluate("() => performance.getEntriesByType('navigation')[0].loadEventEnd")
     assert 0 < load_ms < 1000, f"page load took {load_ms:.0f} ms"
-    expect(page.locator("#flow-pv")).not_to_have_text("–")
+    expect(page.locator("#flow-pv")).not_to_have_text(NO_VALUE)
     sizes = {}
     for path in STATIC_FILES:
         with urllib.request.urlopen(sim.control_url + path, timeout=5) as response:
@@ -96,7 +97,7 @@ def test_dark_mode_and_a_narrow_screen(page: Page, simulator, shots: Path):
     dark = page.evaluate(background)
     assert light != dark
     page.set_viewport_size({"width": 380, "height": 800})
-    expect(page.locator("#flow-pv")).not_to_have_text("–")
+    expect(page.locator("#flow-pv")).not_to_have_text(NO_VALUE)
     overflow = page.evaluate("() => document.documentElement.scrollWidth")
     assert overflow <= 380, f"the page scrolls sideways on a narrow screen ({overflow} px)"
     page.screenshot(path=shots / "dashboard-narrow-dark.png", full_page=True)
@@ -133,7 +134,9 @@ def test_flow_and_chart_follow_the_plant(page: Page, simulator, shots: Path):
             if page.text_content("#clock") != clock:
                 continue  # a tick came between the two looks: try the next one
             assert pv_page == pv_modbus, f"at {clock} the page shows {pv_page} W"
-            shown.append((clock or "", pv_page, int(page.get_attribute("#chart", "data-points") or 0)))
+            shown.append(
+                (clock or "", pv_page, int(page.get_attribute("#chart", "data-points") or 0))
+            )
     print(shown)
     clocks, pvs, points = zip(*shown, strict=True)
     assert len(set(clocks)) == 3
@@ -230,6 +233,8 @@ def test_a_clients_reads_appear_in_the_clients_panel(page: Page, simulator, shot
     expect(row).to_contain_text("modbus")
     recent = page.locator("#registers tr.recent")
     expect(recent.first).to_be_visible()
-    addresses = [int(a or 0) for a in recent.evaluate_all("(rows) => rows.map((r) => r.dataset.address)")]
+    addresses = [
+        int(a or 0) for a in recent.evaluate_all("(rows) => rows.map((r) => r.dataset.address)")
+    ]
     assert all(5001 <= a <= 5010 for a in addresses), addresses
     page.locator("#clients-panel").screenshot(path=shots / "clients.png")

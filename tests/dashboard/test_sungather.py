@@ -1,5 +1,8 @@
-"""SunGather (its real SungrowClient, in the compat suite's environment) sees a fault that
-the dashboard injects as a failed range, and reads everything again once it is cleared."""
+"""SunGather sees a fault that the dashboard injects as a failed range.
+
+Its real SungrowClient runs in the compat suite's environment; once the page clears the
+fault, SunGather reads every range again.
+"""
 
 from __future__ import annotations
 
@@ -40,9 +43,7 @@ def covers(failed: dict, documented: int) -> bool:
     return failed["start"] <= documented - 1 < failed["start"] + failed["count"]
 
 
-def test_sungather_reports_a_failed_range_for_a_fault_injected_on_the_page(
-    page: Page, simulator
-):
+def test_sungather_reports_a_failed_range_for_a_fault_injected_on_the_page(page: Page, simulator):
     if not REGISTER_FILE.exists():
         pytest.skip(f"SunGather register file not found at {REGISTER_FILE} (shared/ missing)")
     sim = simulator()

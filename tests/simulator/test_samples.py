@@ -51,6 +51,11 @@ def test_store_keeps_readings_per_unit_and_string_models_have_no_battery():
     assert store.record(1, 30.0, readings) is None
     (string,) = store.of(1)
     (battery,) = store.of(2)
-    assert (string.pv_w, string.grid_w, string.battery_w, string.soc_pct) == (1200, 800, None, None)
+    assert (string.pv_w, string.grid_w, string.battery_w, string.soc_pct) == (
+        1200,
+        800,
+        None,
+        None,
+    )
     assert (battery.battery_w, battery.soc_pct) == (-250, 61.5)
     assert store.of(3) == []

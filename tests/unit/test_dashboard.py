@@ -15,7 +15,8 @@ Ctx = testing.Context[SungrowSimCharm]
 
 
 def service(out: testing.State) -> dict:
-    return out.get_container("simulator").plan.to_dict()["services"]["sungrow-sim"]
+    plan: dict = dict(out.get_container("simulator").plan.to_dict())
+    return plan["services"]["sungrow-sim"]
 
 
 def control_bind(command: str) -> str:

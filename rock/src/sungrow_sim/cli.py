@@ -23,7 +23,7 @@ Modbus and encrypted "sungrow" Modbus share --modbus-port; the WiNet-S dongle pr
 which. Control the running simulator with `sungrow-sim ctl` (see its --help).
 """
 
-TOKEN_ENV = "SUNGROW_SIM_CONTROL_TOKEN"
+TOKEN_ENV = "SUNGROW_SIM_CONTROL_TOKEN"  # noqa: S105 (a variable name, not a secret)
 # CLI flag -> config key, for the flags that set one inverter.
 INVERTER_FLAGS = ("model", "serial", "unit_id", "array_kwp", "battery_kwh")
 SERVER_FLAGS = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 
@@ -40,12 +41,10 @@ async def test_static_files_load_without_the_token_and_data_needs_it(start_servi
 
 
 async def test_samples_fill_as_the_plant_ticks(start_service):
-    service = await start_service(
-        inverters=[{"model": "SH10RT"}], time_scale=3600, tick_s=0.05
-    )
+    service = await start_service(inverters=[{"model": "SH10RT"}], time_scale=3600, tick_s=0.05)
     deadline = time.monotonic() + 10
     while True:
-        status, body = await get(service, "/v1/samples?unit_id=1")
+        _, body = await get(service, "/v1/samples?unit_id=1")
         data = json.loads(body)
         if len(data["samples"]) >= 5:
             break
@@ -53,7 +52,7 @@ async def test_samples_fill_as_the_plant_ticks(start_service):
         await asyncio.sleep(0.05)
     times = [s["t"] for s in data["samples"]]
     assert times == sorted(times) and times[-1] - times[0] <= data["span_s"]
-    assert all(b - a >= data["spacing_s"] for a, b in zip(times, times[1:], strict=False))
+    assert all(b - a >= data["spacing_s"] for a, b in itertools.pairwise(times))
     assert all(s["soc_pct"] is not None for s in data["samples"])
     assert (await get(service, "/v1/samples?unit_id=9"))[0] == 422
 
@@ -70,7 +69,9 @@ async def test_register_rows_carry_the_words_a_modbus_client_reads(start_service
     client = await modbus_client(service.ports["modbus_port"])
     for address in (5001, 5017, 5031):
         row = by_address[("input", address)]
-        response = await client.read_input_registers(address - 1, count=len(row["words"]), device_id=1)
+        response = await client.read_input_registers(
+            address - 1, count=len(row["words"]), device_id=1
+        )
         assert response.registers == row["words"], row
     active = by_address[("input", 5031)]
     assert active["value"] == decode("U32", active["words"]) == 3000
@@ -111,7 +112,7 @@ async def test_events_stream_once_a_tick_and_end_when_the_service_stops(start_se
 @pytest.mark.parametrize("kind", ["exception", "slow-reply", "inverter-fault", "session-limit"])
 async def test_fault_forms_offer_only_options_the_fault_api_accepts(start_service, kind):
     service = await start_service()
-    status, body = await get(service, "/v1/fault-forms")
+    _, body = await get(service, "/v1/fault-forms")
     form = json.loads(body)["kinds"][kind]
     names = [o["name"] for o in form["options"]]
     assert "duration_s" in names

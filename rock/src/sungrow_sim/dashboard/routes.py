@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import json
 from importlib import resources
-from typing import Any
 
 from aiohttp import web
 

@@ -31,7 +31,7 @@ def fault_forms() -> dict[str, Any]:
     props: dict[str, Any] = schema["properties"]
     kinds: dict[str, Any] = {}
     for kind, description in DESCRIPTIONS.items():
-        names = list(_COMMON)
+        names: list[str] = list(_COMMON)
         if kind in TRANSPORT_KINDS:
             names += _TRANSPORT_OPTIONS
         names += [n for n in _KIND_OPTIONS.get(kind, ()) if n not in names]
@@ -163,4 +163,3 @@ def _offset(sim: Simulator) -> float:
 
 def _left(expires: float | None, now: float) -> float | None:
     return None if expires is None else round(max(0.0, expires - now), 1)
-
