@@ -9,7 +9,7 @@ import time
 
 import aiohttp
 import pytest
-from sungrow_sim.dashboard import STATIC_FILES
+from sungrow_sim.dashboard import STATIC_FILES, routes
 from sungrow_sim.registers import decode
 
 
@@ -124,3 +124,27 @@ async def test_fault_forms_offer_only_options_the_fault_api_accepts(start_servic
         session.post(url(service, "/v1/faults"), json=spec) as response,
     ):
         assert response.status == 201, await response.text()
+
+
+async def test_event_streams_are_bounded(start_service, monkeypatch):
+    monkeypatch.setattr(routes, "MAX_STREAMS", 2)
+    service = await start_service()
+    async with aiohttp.ClientSession() as session:
+        first = await session.get(url(service, "/v1/events"))
+        second = await session.get(url(service, "/v1/events"))
+        await first.content.readline()
+        await second.content.readline()
+        third = await session.get(url(service, "/v1/events"))
+        assert third.status == 503
+        assert "too many event streams" in (await third.json())["error"]
+        first.close()
+        deadline = time.monotonic() + 5
+        while True:  # the closed stream's slot frees once the server notices
+            again = await session.get(url(service, "/v1/events"))
+            if again.status == 200:
+                again.close()
+                break
+            again.release()
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        second.close()

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from sungrow_sim.control import ControlApi
 from sungrow_sim.dashboard import views
+from sungrow_sim.inverter import Inverter
 
 # URL path -> (packaged file, content type).
 STATIC_FILES: dict[str, tuple[str, str]] = {
@@ -28,6 +29,7 @@ STATIC_FILES: dict[str, tuple[str, str]] = {
 # /v1/features first and shows "no record" instead of calling a route that is missing.
 OPTIONAL_ROUTES = ("requests", "settings")
 KEEPALIVE_S = 15.0  # a comment line this often keeps proxies from closing an idle stream
+MAX_STREAMS = 32  # open event streams at once; more are answered 503 (no unbounded tasks)
 MIN_INTERVAL_S = 0.2  # at most five events a second per stream, however fast the tick
 
 
@@ -38,6 +40,7 @@ class Dashboard:
         self.api = api
         self.sim = api.sim
         self._closing = False
+        self._streams = 0
         self._files = resources.files("sungrow_sim.dashboard.static")
 
     def routes(self) -> list[web.RouteDef]:
@@ -94,6 +97,17 @@ class Dashboard:
         """GET /v1/events[?unit_id=N][&registers=1]: server-sent events, one a tick."""
         inverter = self.sim.inverter(self.api._unit(request))
         registers = request.query.get("registers") == "1"
+        if self._streams >= MAX_STREAMS:
+            raise web.HTTPServiceUnavailable(reason=f"too many event streams ({MAX_STREAMS} open)")
+        self._streams += 1
+        try:
+            return await self._stream(request, inverter, registers)
+        finally:
+            self._streams -= 1
+
+    async def _stream(
+        self, request: web.Request, inverter: Inverter, registers: bool
+    ) -> web.StreamResponse:
         response = web.StreamResponse(
             headers={
                 "Content-Type": "text/event-stream",
