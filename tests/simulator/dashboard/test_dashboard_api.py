@@ -137,6 +137,7 @@ async def test_event_streams_are_bounded(start_service, monkeypatch):
         third = await session.get(url(service, "/v1/events"))
         assert third.status == 503
         assert "too many event streams" in (await third.json())["error"]
+        third.release()
         first.close()
         deadline = time.monotonic() + 5
         while True:  # the closed stream's slot frees once the server notices
