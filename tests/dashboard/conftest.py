@@ -94,8 +94,13 @@ def console() -> Console:
 
 
 @pytest.fixture
-def page(browser: Browser, console: Console) -> Iterator[Page]:
-    """A fresh page; the test fails if the page logged an error or warning."""
+def page(browser: Browser, console: Console, simulator) -> Iterator[Page]:
+    """A fresh page; the test fails if the page logged an error or warning.
+
+    It depends on `simulator`, so the page closes before the simulators stop (a page left
+    open would log its reconnection attempts).
+    """
+    del simulator
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     opened = context.new_page()
     opened.on("console", console.on_console)

@@ -143,7 +143,8 @@ function drawChart() {
   }
   for (let p = 0; p <= 100; p += 25) axis.append(el("text", { x: W - R + 4, y: ySoc(p) + 4 }, `${p}%`));
   if (samples.length) {
-    for (let h = 0; h <= 24; h += 3) {
+    const every = W < 560 ? 6 : 3; // hours between time labels
+    for (let h = 0; h <= 24; h += every) {
       const t = start + h * 3600;
       axis.append(el("text", { x: x(t), y: H - 8, "text-anchor": "middle" }, hhmm(t)));
     }
