@@ -158,6 +158,13 @@ function drawChart() {
   }
   const soc = samples.filter((s) => s.soc_pct !== null).map((s) => `${x(s.t).toFixed(1)},${ySoc(s.soc_pct).toFixed(1)}`);
   if (soc.length) svg.append(el("polyline", { class: "soc", points: soc.join(" ") }));
+  const last = samples.at(-1);
+  if (!last) return;
+  // The newest values as dots, so a chart just started (one sample) shows something.
+  for (const [name, get] of series) {
+    if (get(last) !== null) svg.append(el("circle", { class: name, cx: x(last.t), cy: y(get(last)), r: 3 }));
+  }
+  if (last.soc_pct !== null) svg.append(el("circle", { class: "soc", cx: x(last.t), cy: ySoc(last.soc_pct), r: 3 }));
 }
 
 async function loadSamples() {
