@@ -52,9 +52,8 @@ def simulator(tmp_path: Path) -> Iterator[Callable[..., SimProcess]]:
     started: list[SimProcess] = []
 
     def start(*args: str, model: str = "SG10RT") -> SimProcess:
-        argv = serve_command(
-            "--model", model, "--protocols", "modbus", "--seed", "1", *args
-        )  # fmt: skip
+        inverter = () if "--config" in args else ("--model", model)
+        argv = serve_command(*inverter, "--protocols", "modbus", "--seed", "1", *args)
         if "--start-time" not in args:
             argv += ["--start-time", START_TIME]
         sim = launch(argv, tmp_path)

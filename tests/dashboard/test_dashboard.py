@@ -103,6 +103,27 @@ def test_dark_mode_and_a_narrow_screen(page: Page, simulator, shots: Path):
     page.screenshot(path=shots / "dashboard-narrow-dark.png", full_page=True)
 
 
+def test_the_selector_switches_between_inverters(page: Page, simulator, tmp_path: Path):
+    config = tmp_path / "plant.yaml"
+    config.write_text(
+        "inverters:\n"
+        "  - {model: SG10RT, serial: SIMA000001, unit_id: 1}\n"
+        "  - {model: SH10RT, serial: SIMB000002, unit_id: 2}\n"
+    )
+    sim = simulator("--config", str(config))
+    open_dashboard(page, sim)
+    expect(page.locator("#unit option")).to_have_count(2)
+    expect(page.locator("#model")).to_contain_text("SIMA000001")
+    expect(page.locator("#flow-soc")).to_have_text("")  # a string model: no battery
+    page.select_option("#unit", "2")
+    expect(page.locator("#model")).to_contain_text("SH10RT SIMB000002 (unit 2)")
+    expect(page.locator("#flow-soc")).to_contain_text("SOC")
+    with modbus(sim) as client:
+        got = client.read_input_registers(4999, count=1, device_id=2)
+    assert got.registers == [0x0E03]  # SH10RT's device code at unit 2
+    expect(page.locator("#registers tr[data-table=input][data-address='5000'] td").nth(3)).to_contain_text("SH10RT")
+
+
 def test_token_is_asked_once_and_sent_as_bearer(page: Page, simulator, console):
     sim = simulator("--control-token", "s3cret-token")
     console.allow("status of 401")  # the page's first calls, before it has the token

@@ -167,8 +167,8 @@ function drawChart() {
   if (last.soc_pct !== null) svg.append(el("circle", { class: "soc", cx: x(last.t), cy: ySoc(last.soc_pct), r: 3 }));
 }
 
-async function loadSamples() {
-  const data = await api(`/v1/samples${unitQuery()}`);
+async function loadSamples(signal) {
+  const data = await api(`/v1/samples${unitQuery()}`, { signal });
   ui.samples = data.samples; ui.offset = data.utc_offset_s; ui.span = data.span_s;
   drawChart();
 }
@@ -176,7 +176,7 @@ async function loadSamples() {
 function addSample(sample) {
   if (!sample) return;
   const last = ui.samples.at(-1);
-  if (last && sample.t < last.t) { loadSamples().catch(() => {}); return; }
+  if (last && sample.t < last.t) { loadSamples(ui.stream?.signal).catch(() => {}); return; }
   if (last && sample.t === last.t) return;
   ui.samples.push(sample);
   while (ui.samples.length && sample.t - ui.samples[0].t > ui.span) ui.samples.shift();
@@ -187,8 +187,8 @@ function addSample(sample) {
 
 function hex(words) { return words.map((w) => w.toString(16).padStart(4, "0")).join(" "); }
 
-async function loadRegisters() {
-  const data = await api(`/v1/registers${unitQuery()}`);
+async function loadRegisters(signal) {
+  const data = await api(`/v1/registers${unitQuery()}`, { signal });
   const table = $("#registers");
   for (const body of table.querySelectorAll("tbody")) body.remove();
   ui.regRows = [];
@@ -500,7 +500,9 @@ async function connect() {
   let wait = 1000;
   while (!controller.signal.aborted) {
     try {
-      await Promise.all([loadSamples(), loadRegisters()]);
+      // The stream's signal also cancels these: a slow answer for the unit just left
+      // never lands on the one now selected.
+      await Promise.all([loadSamples(controller.signal), loadRegisters(controller.signal)]);
       await stream(controller);
       wait = 1000;
     } catch (err) {
