@@ -121,7 +121,9 @@ def test_the_selector_switches_between_inverters(page: Page, simulator, tmp_path
     with modbus(sim) as client:
         got = client.read_input_registers(4999, count=1, device_id=2)
     assert got.registers == [0x0E03]  # SH10RT's device code at unit 2
-    expect(page.locator("#registers tr[data-table=input][data-address='5000'] td").nth(3)).to_contain_text("SH10RT")
+    expect(
+        page.locator("#registers tr[data-table=input][data-address='5000'] td").nth(3)
+    ).to_contain_text("SH10RT")
 
 
 def test_token_is_asked_once_and_sent_as_bearer(page: Page, simulator, console):

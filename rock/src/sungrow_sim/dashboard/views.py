@@ -66,28 +66,33 @@ def block_label(inverter: Inverter, reg: RegisterSpec) -> str | None:
     return None
 
 
-def register_rows(inverter: Inverter) -> list[dict[str, Any]]:
-    """Catalogue entries of the inverter's model that its image serves, with live values."""
-    rows: list[dict[str, Any]] = []
+def served(inverter: Inverter) -> list[tuple[RegisterSpec, str]]:
+    """The model's catalogue registers its image serves, with their block, in map order."""
+    found = []
     for reg in sorted(
         catalogue().registers_of(inverter.spec.name), key=lambda r: (r.table, r.address)
     ):
         block = block_label(inverter, reg)
-        if block is None:
-            continue
-        rows.append(
-            {
-                "table": reg.table,
-                "address": reg.address,
-                "name": reg.name,
-                "datatype": reg.datatype,
-                "unit": reg.unit,
-                "scale": reg.scale,
-                "block": block,
-                **register_value(inverter, reg),
-            }
-        )
-    return rows
+        if block is not None:
+            found.append((reg, block))
+    return found
+
+
+def register_rows(inverter: Inverter) -> list[dict[str, Any]]:
+    """Catalogue entries of the inverter's model that its image serves, with live values."""
+    return [
+        {
+            "table": reg.table,
+            "address": reg.address,
+            "name": reg.name,
+            "datatype": reg.datatype,
+            "unit": reg.unit,
+            "scale": reg.scale,
+            "block": block,
+            **register_value(inverter, reg),
+        }
+        for reg, block in served(inverter)
+    ]
 
 
 def register_value(inverter: Inverter, reg: RegisterSpec) -> dict[str, Any]:
@@ -113,11 +118,7 @@ def register_value(inverter: Inverter, reg: RegisterSpec) -> dict[str, Any]:
 def live_values(inverter: Inverter) -> list[list[Any]]:
     """[words, value] per row of `register_rows`, in the same order (the live feed)."""
     rows: list[list[Any]] = []
-    for reg in sorted(
-        catalogue().registers_of(inverter.spec.name), key=lambda r: (r.table, r.address)
-    ):
-        if block_label(inverter, reg) is None:
-            continue
+    for reg, _ in served(inverter):
         got = register_value(inverter, reg)
         rows.append([got["words"], got["value"]])
     return rows
