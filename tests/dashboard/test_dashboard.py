@@ -192,6 +192,23 @@ def test_fault_injected_on_the_page_fails_a_modbus_read_until_cleared(
         assert len(read_input(client, 5017, 2)) == 2
 
 
+def test_a_fault_is_cleared_by_keyboard_while_its_time_counts_down(page: Page, simulator):
+    sim = simulator("--tick-s", "0.2")
+    sim.ctl("inject-fault", "no-reply", "--duration", "600")
+    open_dashboard(page, sim)
+    button = page.locator("#fault-list li[data-kind=no-reply] button")
+    button.focus()
+    left = page.text_content("#fault-list li[data-kind=no-reply] span")
+    page.wait_for_function(
+        "(prev) => document.querySelector('#fault-list span').textContent !== prev", arg=left
+    )
+    assert page.evaluate("() => document.activeElement.textContent") == "Clear no-reply"
+    page.keyboard.press("Enter")
+    expect(button).to_have_count(0)
+    with modbus(sim) as client:  # no-reply would time this read out
+        assert read_input(client, 5000, 1) == [0x2433]
+
+
 def test_override_set_on_the_page_is_read_back_over_modbus(page: Page, simulator, shots: Path):
     sim = simulator()
     open_dashboard(page, sim)

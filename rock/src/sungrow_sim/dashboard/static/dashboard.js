@@ -349,15 +349,27 @@ async function injectFault(event) {
   if (await act("/v1/faults", "POST", body)) $("#fault-desc").textContent = `${body.kind} injected.`;
 }
 
+function faultText(f) {
+  const where = f.start ? ` ${f.start}${f.count ? "+" + f.count : ""}` : "";
+  const left = f.expires_in_s === null ? "until cleared" : `${Math.ceil(f.expires_in_s)} s left`;
+  return `${f.kind}${where} · ${f.scope}${f.code !== null ? " · code " + f.code : ""} · ${left}`;
+}
+
+// Rebuilt only when the set of faults changes, so a focused Clear button keeps its focus
+// while the time left counts down.
 function showFaults(faults) {
   const list = $("#fault-list");
+  const key = faults.map((f) => f.id).join(",");
+  if (list.dataset.key === key) {
+    faults.forEach((f, i) => { list.children[i].firstChild.textContent = faultText(f); });
+    return;
+  }
+  list.dataset.key = key;
   if (!faults.length) { list.replaceChildren(Object.assign(document.createElement("li"), { textContent: "none" })); return; }
   list.replaceChildren(...faults.map((f) => {
     const li = document.createElement("li");
-    const where = f.start ? ` ${f.start}${f.count ? "+" + f.count : ""}` : "";
-    const left = f.expires_in_s === null ? "until cleared" : `${Math.ceil(f.expires_in_s)} s left`;
     const text = document.createElement("span");
-    text.textContent = `${f.kind}${where} · ${f.scope}${f.code !== null ? " · code " + f.code : ""} · ${left}`;
+    text.textContent = faultText(f);
     const button = document.createElement("button");
     button.type = "button";
     button.textContent = `Clear ${f.kind}`;
@@ -461,6 +473,7 @@ function onState(event) {
   const inv = event.inverter;
   $("#model").textContent = `${inv.model} ${inv.serial} (unit ${inv.unit_id})`;
   $("#clock").textContent = inv.clock.replace("T", " ");
+  if (!$("#ov-clock").value && document.activeElement !== $("#ov-clock")) $("#ov-clock").value = inv.clock;
   $("#scale").textContent = `×${event.time_scale}`;
   ui.offset = event.utc_offset_s;
   showFlow(inv);
