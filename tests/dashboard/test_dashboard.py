@@ -115,9 +115,11 @@ def test_the_selector_switches_between_inverters(page: Page, simulator, tmp_path
     expect(page.locator("#unit option")).to_have_count(2)
     expect(page.locator("#model")).to_contain_text("SIMA000001")
     expect(page.locator("#flow-soc")).to_have_text("")  # a string model: no battery
+    expect(page.locator("#battery-form")).to_be_hidden()
     page.select_option("#unit", "2")
     expect(page.locator("#model")).to_contain_text("SH10RT SIMB000002 (unit 2)")
     expect(page.locator("#flow-soc")).to_contain_text("SOC")
+    expect(page.locator("#battery-form")).to_be_visible()
     with modbus(sim) as client:
         got = client.read_input_registers(4999, count=1, device_id=2)
     assert got.registers == [0x0E03]  # SH10RT's device code at unit 2
