@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import urllib.request
+from datetime import datetime
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,6 +44,13 @@ def read_input(client: ModbusTcpClient, documented: int, count: int) -> list[int
     response = client.read_input_registers(documented - 1, count=count, device_id=1)
     assert not response.isError(), response
     return list(response.registers)
+
+
+def modbus_clock(client: ModbusTcpClient) -> datetime:
+    """The inverter's clock registers (holding 5000-5005: year .. second) at its last tick."""
+    response = client.read_holding_registers(4999, count=6, device_id=1)
+    assert not response.isError(), response
+    return datetime(*response.registers)  # pyright: ignore[reportArgumentType]
 
 
 def open_dashboard(page: Page, sim: SimProcess) -> None:
@@ -153,15 +161,20 @@ def test_flow_and_chart_follow_the_plant(page: Page, simulator, shots: Path):
             page.wait_for_function(
                 "(prev) => document.querySelector('#clock').textContent !== prev", arg=before
             )
-            clock = page.text_content("#clock")
+            clock = page.text_content("#clock") or ""
             pv_page = int(page.get_attribute("#flow", "data-pv") or -1)
+            tick_before = modbus_clock(client)
             pv_modbus = u32(read_input(client, 5017, 2))  # total DC power, W
-            if page.text_content("#clock") != clock:
-                continue  # a tick came between the two looks: try the next one
+            tick_after = modbus_clock(client)
+            shown_at = datetime.fromisoformat(clock)
+            if (
+                page.text_content("#clock") != clock
+                or tick_before != tick_after
+                or abs((tick_before - shown_at).total_seconds()) > 900
+            ):
+                continue  # a tick came between the looks (half a tick apart): try the next
             assert pv_page == pv_modbus, f"at {clock} the page shows {pv_page} W"
-            shown.append(
-                (clock or "", pv_page, int(page.get_attribute("#chart", "data-points") or 0))
-            )
+            shown.append((clock, pv_page, int(page.get_attribute("#chart", "data-points") or 0)))
     print(shown)
     clocks, pvs, points = zip(*shown, strict=True)
     assert len(set(clocks)) == 3
