@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import time
 import urllib.request
-from datetime import datetime
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import pytest
