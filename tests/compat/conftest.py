@@ -1,5 +1,6 @@
 """Fixtures: a simulator subprocess per test, pinned to known readings, and value checks."""
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,7 +13,11 @@ from expect import SERIALS, pin_readings
 from simproc import SimProcess, start_simulator
 
 REPO = Path(__file__).resolve().parent.parent.parent
-REGISTER_FILE = REPO.parent / "shared" / "reference" / "sungather-registers-sungrow.yaml"
+# shared/ beside the repository, as in CI; SUNGATHER_REGISTER_FILE for a git worktree.
+REGISTER_FILE = Path(
+    os.environ.get("SUNGATHER_REGISTER_FILE")
+    or REPO.parent / "shared" / "reference" / "sungather-registers-sungrow.yaml"
+)
 
 
 @pytest.fixture
