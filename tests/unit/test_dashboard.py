@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import socket
 
 import pytest
 from ops import testing
@@ -63,7 +64,8 @@ def test_the_token_is_kept_across_events(ctx: Ctx):
     assert service(out)["environment"][SERVE_TOKEN_ENV] == "tok-123"
 
 
-def test_get_dashboard_returns_the_url_and_the_token(ctx: Ctx):
+def test_get_dashboard_returns_the_url_and_the_token(ctx: Ctx, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(socket, "getfqdn", lambda: "unit-0.app-endpoints.model.svc.cluster.local")
     state = testing.State(
         containers={container()}, config={"dashboard": True}, secrets={token_secret()}
     )
@@ -71,8 +73,7 @@ def test_get_dashboard_returns_the_url_and_the_token(ctx: Ctx):
     ctx.run(ctx.on.action("get-dashboard"), state)
 
     assert ctx.action_results == {
-        "url": "http://sungrow-sim-k8s-0.sungrow-sim-k8s-endpoints."
-        f"{state.model.name}.svc.cluster.local:8090/",
+        "url": "http://unit-0.app-endpoints.model.svc.cluster.local:8090/",
         "token": "tok-123",
     }
 
