@@ -120,7 +120,9 @@ class _Built:
         for table, reg in live:
             self._add_value(family, table, reg)
         # Each slot with its table and block index instead of the word list itself.
-        where = {id(w): (t, i) for t in TABLES for i, (_, w) in enumerate(self.blocks[t])}
+        where: dict[int, tuple[Table, int]] = {
+            id(w): (t, i) for t in TABLES for i, (_, w) in enumerate(self.blocks[t])
+        }
         self.places: list[tuple[str, float, DataType, Table, int, int]] = [
             (s.quantity, s.scale, s.datatype, *where[id(s.words)], s.offset) for s in self._slots
         ]
