@@ -36,6 +36,7 @@ class Config(pydantic.BaseModel):
     array_kwp: float = pydantic.Field(default=0.0, ge=0, le=10000)
     battery_kwh: float = pydantic.Field(default=10.0, gt=0, le=10000)
     log_level: str = "info"
+    dashboard: bool = False
 
     @pydantic.field_validator("model")
     @classmethod

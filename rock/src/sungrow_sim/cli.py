@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ Modbus and encrypted "sungrow" Modbus share --modbus-port; the WiNet-S dongle pr
 which. Control the running simulator with `sungrow-sim ctl` (see its --help).
 """
 
+TOKEN_ENV = "SUNGROW_SIM_CONTROL_TOKEN"  # noqa: S105 (a variable name, not a secret)
 # `serve` flags as data: (group, config key, argparse options, help). "{default}" in a
 # help text is the config model's default for that key (config.InverterConfig for the
 # inverter group, config.ServeConfig for the rest), so the help never repeats a number.
@@ -39,7 +41,7 @@ SERVE_FLAGS: tuple[ServeFlag, ...] = (
     ("network", "http_port", {"type": int}, "WiNet-S HTTP port (default {default}; skipped with a warning if it needs privileges)"),
     ("network", "control_bind", {}, "address of the control API (default {default})"),
     ("network", "control_port", {"type": int}, "control API port (default {default})"),
-    ("network", "control_token", {}, "require this bearer token on the control API (then non-loopback peers are allowed)"),
+    ("network", "control_token", {}, "require this bearer token on the control API (then non-loopback peers are allowed; default $" + TOKEN_ENV + ", which keeps it off the command line)"),
     ("plant and time", "seed", {"type": int}, "seed for clouds, load ripple and initial totals (default {default})"),
     ("plant and time", "time_scale", {"type": float}, "simulated seconds per real second (default {default})"),
     ("plant and time", "start_time", {}, "simulated start, ISO 8601 (default: now, or where saved state left off)"),
@@ -112,6 +114,8 @@ def run_serve(args: argparse.Namespace) -> int:
     given = vars(args)
     server = {k: given[k] for k in SERVER_FLAGS if k in given}
     inverter = {k: given[k] for k in INVERTER_FLAGS if k in given}
+    if "control_token" not in server and os.environ.get(TOKEN_ENV):
+        server["control_token"] = os.environ[TOKEN_ENV]
     try:
         config = cfg.load(given.get("config"), server, inverter)
     except cfg.ConfigError as err:

@@ -17,6 +17,7 @@ from sungrow_sim import __version__
 from sungrow_sim.clock import ClockRangeError, SimClock
 from sungrow_sim.config import ServeConfig
 from sungrow_sim.control import ControlApi, start_control
+from sungrow_sim.dashboard import mount as mount_dashboard
 from sungrow_sim.faults import FaultSet
 from sungrow_sim.health import Health
 from sungrow_sim.persistence import SavedState, StateRejectedError, StateStore, snapshot
@@ -202,6 +203,7 @@ class Service:
             recorder=self.recorder,
             metrics=self.metrics,
         )
+        mount_dashboard(api)
         if cfg.control_token:
             log.info(
                 "control API: bearer token required (set, %d characters)", len(cfg.control_token)

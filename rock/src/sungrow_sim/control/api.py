@@ -90,6 +90,10 @@ class ControlApi:
         self.commit: Callable[[], Awaitable[None]] = commit or _nothing_to_save
         self.listeners = listeners  # the protocol ports, for /v1/state
         self.recorder = recorder  # GET /v1/requests; counts injected faults
+        # GET paths a browser loads without a token (the dashboard's static files; never
+        # data; the health check, for probes that hold no token): loopback-only still applies
+        # to them when no token is set.
+        self.public_paths: set[str] = {"/v1/health"}
         self.app = web.Application(middlewares=[self._guard], client_max_size=MAX_BODY)
         self.app.add_routes(
             [
@@ -112,7 +116,8 @@ class ControlApi:
 
     @web.middleware
     async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if self.token is not None:
+        public = request.method in ("GET", "HEAD") and request.path in self.public_paths
+        if self.token is not None and not public:
             given = request.headers.get("Authorization", "").removeprefix("Bearer ")
             # surrogateescape: a header of undecodable bytes compares as unequal, no 500
             if not hmac.compare_digest(
@@ -125,7 +130,7 @@ class ControlApi:
                     request.path[:80],
                 )  # fmt: skip
                 return _error(401, "missing or wrong token (send Authorization: Bearer TOKEN)")
-        elif not _is_loopback(request.remote):
+        elif self.token is None and not _is_loopback(request.remote):
             log_limited(
                 log, logging.WARNING, "non-loopback",
                 "control API: refused non-loopback peer %s (no token set)", request.remote,
