@@ -63,6 +63,10 @@ def main() -> int:
         if key not in ("PYTHONPATH", "PY_COLORS", "PYTHONBREAKPOINT")
     }
     env["PYTHONPATH"] = str(args.stage / "tests")
+    sys.path.insert(0, str(ROOT / "tests"))
+    from support.oracle import register_file  # SunGather's file, found from the checkout
+
+    env.setdefault("SUNGATHER_REGISTERS", str(register_file()))
     began = time.monotonic()
     mutmut = [sys.executable, "-m", "mutmut"]
     run = subprocess.run(

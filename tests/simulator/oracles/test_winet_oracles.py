@@ -226,4 +226,3 @@ async def test_getparam_fault_probability_and_unit_scope(dongle):
         assert abs(failed - trials * 0.25) <= spread, failed
         for _ in range(20):
             assert (await dongle.get_param(token, unit=7))["result_code"] == RESULT_OK
-    await asyncio.sleep(0)
