@@ -31,6 +31,8 @@ def stage(target: Path, config: dict) -> None:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(ROOT / "rock/src/sungrow_sim", target / "src/sungrow_sim", ignore=ignore)
     shutil.copytree(ROOT / "lib/charms", target / "src/charms", ignore=ignore)
+    # The charm's own modules (not mutated), for tests/unit/conftest.py's imports.
+    shutil.copytree(ROOT / "src", target / "charm-src", ignore=ignore)
     (target / "tests").mkdir(parents=True)
     shutil.copytree(ROOT / "tests/support", target / "tests/support", ignore=ignore)
     for selected in config["pytest_add_cli_args_test_selection"]:
@@ -62,7 +64,7 @@ def main() -> int:
         for key, value in os.environ.items()
         if key not in ("PYTHONPATH", "PY_COLORS", "PYTHONBREAKPOINT")
     }
-    env["PYTHONPATH"] = str(args.stage / "tests")
+    env["PYTHONPATH"] = f"{args.stage / 'tests'}:{args.stage / 'charm-src'}"
     sys.path.insert(0, str(ROOT / "tests"))
     from support.oracle import register_file  # SunGather's file, found from the checkout
 

@@ -10,9 +10,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from expect import SERIALS, pin_readings
 from simproc import SimProcess, start_simulator
+from support.oracle import register_file as find_register_file
 
-REPO = Path(__file__).resolve().parent.parent.parent
-REGISTER_FILE = REPO.parent / "shared" / "reference" / "sungather-registers-sungrow.yaml"
+REGISTER_FILE = find_register_file()  # shared/ beside the checkout (or a folder above it)
 
 
 @pytest.fixture
