@@ -21,7 +21,7 @@ LEVELS = (1, 2)
 
 
 def sungrowclient_ranges(register_file: Path) -> dict:
-    """model -> level -> ranges; (model, level) pairs where SungrowClient raises are left out."""
+    """Model -> level -> ranges; (model, level) pairs where SungrowClient raises are left out."""
     args = {"registers": str(register_file), "models": MODELS, "levels": list(LEVELS)}
     result = run_driver("sungather", "sungather_ranges.py", args)
     result.pop("_log")
@@ -36,9 +36,16 @@ def sungrowclient_ranges(register_file: Path) -> dict:
 def test_every_range_sungrowclient_selects_is_served_in_full(register_file, tmp_path):
     selected = sungrowclient_ranges(register_file)
     config = tmp_path / "all-models.yaml"
-    config.write_text(json.dumps({"inverters": [
-        {"model": m, "serial": f"SIM{n:07d}", "unit_id": n} for n, m in enumerate(MODELS, 1)
-    ]}))  # fmt: skip  (JSON is YAML)
+    config.write_text(
+        json.dumps(
+            {
+                "inverters": [
+                    {"model": m, "serial": f"SIM{n:07d}", "unit_id": n}
+                    for n, m in enumerate(MODELS, 1)
+                ]
+            }
+        )
+    )  # fmt: skip  (JSON is YAML)
     sim = launch(serve_command("--config", str(config), "--protocols", "modbus"), tmp_path)
     failures = []
     try:

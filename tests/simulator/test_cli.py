@@ -65,8 +65,10 @@ def test_the_documented_default_ports_are_the_configs_defaults():
 
 
 def test_with_no_model_flags_it_serves_an_sg10rt_on_loopback_as_an_ordinary_user(tmp_path):
-    """Only the ports are chosen (0: OS-assigned, never a fixed port another test may hold);
-    the HTTP port stays at its default 80, which an ordinary user cannot bind."""
+    """Only the ports are chosen: 0, OS-assigned, never a port another test may hold.
+
+    The HTTP port stays at its default 80, which an ordinary user cannot bind.
+    """
     ready = tmp_path / "ready.json"
     log = tmp_path / "serve.log"
     argv = [

@@ -60,9 +60,7 @@ class Rig:
         return words
 
     def value(self, name: str, table: str = "input", unit: int = 1) -> float:
-        return read_value(
-            lambda t, w, c: self.words(t, w, c, unit), self.model, name, table
-        )
+        return read_value(lambda t, w, c: self.words(t, w, c, unit), self.model, name, table)
 
     def battery_w(self, unit: int = 1) -> float:
         """Signed battery power (> 0 charging) as a client derives it: 13022 and 13001's bits."""
@@ -81,7 +79,7 @@ class Rig:
                 sample(self)
 
     def integrate(self, seconds: float, power) -> float:
-        """kWh of `power(rig)` (W) integrated over the next `seconds`, one sample a tick."""
+        """KWh of `power(rig)` (W) integrated over the next `seconds`, one sample a tick."""
         total = 0.0
 
         def add(rig: Rig) -> None:
@@ -169,7 +167,7 @@ def test_soc_stays_within_its_limits_and_the_battery_stops_at_them():
     # At most one minute's substep past it: 0.5 C for 60 s is 0.83 % of the capacity.
     assert min(soc for soc, _, _ in trace) >= floor - 0.9, "SOC went below the reserve"
     assert any(b < 0 for _, b, _ in trace), "above the reserve the battery must serve the load"
-    last_soc, last_battery, last_grid = trace[-1]
+    _, last_battery, last_grid = trace[-1]
     assert last_battery == 0, "at the reserve the battery must stop discharging"
     pv = evening.value("total_dc_power")
     assert last_grid == pytest.approx(pv - 4000, abs=5), "the grid must then supply the load"
@@ -191,12 +189,18 @@ def test_export_import_and_direct_use_counters_integrate_grid_and_load_power():
     exported = rig.integrate(3600, lambda r: max(r.value("export_power_hybrid"), 0.0))
     after_noon = {n: rig.value(n) for n in names}
     assert exported > 4, "a clear June noon with 800 W of load exports"
-    assert after_noon["daily_export_energy"] - before["daily_export_energy"] == approx_kwh(exported)
-    assert after_noon["total_export_energy"] - before["total_export_energy"] == approx_kwh(exported)
+    assert after_noon["daily_export_energy"] - before["daily_export_energy"] == approx_kwh(
+        exported
+    )
+    assert after_noon["total_export_energy"] - before["total_export_energy"] == approx_kwh(
+        exported
+    )
     assert after_noon["daily_import_energy"] == approx_kwh(before["daily_import_energy"])
     assert after_noon["total_import_energy"] == approx_kwh(before["total_import_energy"])
     # With the battery idle and PV above the load, the load is served by PV directly.
-    direct = after_noon["daily_direct_energy_consumption"] - before["daily_direct_energy_consumption"]
+    direct = (
+        after_noon["daily_direct_energy_consumption"] - before["daily_direct_energy_consumption"]
+    )
     assert direct == approx_kwh(0.8)
     total_direct = (
         after_noon["total_direct_energy_consumption"] - before["total_direct_energy_consumption"]

@@ -1,5 +1,7 @@
-"""Injected faults as a pymodbus 3 client sees them: range geometry, unit scope,
-probability (statistically, seeded, p far from 1/2) and every documented default.
+"""Injected faults as a pymodbus 3 client sees them.
+
+Range geometry, unit scope, probability (statistically, seeded, p far from 1/2) and
+every documented default.
 
 Oracles: the Modbus exception codes are pymodbus's own constants (the Modbus spec's
 numbering); the defaults are those docs/protocols.md and `--help` document (exception 4,
@@ -114,7 +116,7 @@ def test_fault_set_probability_is_seeded_and_matches_p(p):
 
 
 async def test_slow_reply_waits_five_seconds_by_default(two_units):
-    service, client = two_units
+    service, _ = two_units
     service.sim.inject(FaultSpec(kind="slow-reply"))
     patient = AsyncModbusTcpClient(
         "127.0.0.1", port=service.ports["modbus_port"], timeout=12, retries=0

@@ -76,8 +76,10 @@ def test_the_sun_is_below_the_horizon_at_local_midnight_and_irradiance_is_zero()
 
 
 def test_clear_sky_irradiance_follows_the_haurwitz_model():
-    """Haurwitz's published clear-sky GHI, 1098 cos z exp(-0.057 / cos z) W/m2: 1037 W/m2
-    with the sun overhead, 490 W/m2 at 30 degrees, nothing with the sun down."""
+    """Haurwitz's published clear-sky GHI, 1098 cos z exp(-0.057 / cos z) W/m2.
+
+    1037 W/m2 with the sun overhead, 490 W/m2 at 30 degrees, nothing with the sun down.
+    """
     values = [clear_sky_ghi(e) for e in (1, 5, 10, 20, 30, 45, 60, 90)]
     assert values == sorted(values)
     assert clear_sky_ghi(90) == pytest.approx(1037, rel=0.01)

@@ -9,7 +9,6 @@ docs/protocols.md says.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import time
@@ -47,7 +46,9 @@ class Dongle:
 
     @staticmethod
     async def request(ws, token: str, service: str, **extra) -> dict:
-        await ws.send_str(json.dumps({"lang": "en_us", "token": token, "service": service} | extra))
+        await ws.send_str(
+            json.dumps({"lang": "en_us", "token": token, "service": service} | extra)
+        )
         return json.loads(await ws.receive_str(timeout=10))
 
     async def connect(self, ws) -> str:
