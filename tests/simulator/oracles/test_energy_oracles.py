@@ -34,12 +34,19 @@ class Rig:
         timezone: str = "UTC",
         battery_kwh: float = 10.0,
         units: tuple[int, ...] = (1,),
+        array_kwp: float | None = None,
         **settings,
     ) -> None:
         self.model = model
         self.wall = 0.0
         inverters = [
-            InverterConfig(model=model, unit_id=u, serial=f"SIMORACLE{u}", battery_kwh=battery_kwh)
+            InverterConfig(
+                model=model,
+                unit_id=u,
+                serial=f"SIMORACLE{u}",
+                battery_kwh=battery_kwh,
+                array_kwp=array_kwp,
+            )
             for u in units
         ]
         config = ServeConfig(
@@ -419,3 +426,77 @@ def test_set_clock_restarts_the_tick_base():
     assert rig.value("total_power_yields") == approx_kwh(total0)
     produced = rig.integrate(600, lambda r: r.value("total_active_power"))
     assert rig.value("total_power_yields") - total0 == approx_kwh(produced)
+
+
+def test_a_hybrid_power_override_fixes_the_ac_output_and_the_battery_adds_to_pv():
+    rig = Rig("SH10RT", NOON_UTC)
+    rig.sim.set_load(None, 1000)
+    rig.sim.set_battery(None, soc_pct=50.0)
+    rig.sim.set_power(None, 3000)
+    rig.run(STEP_S)
+    assert rig.value("total_active_power") == pytest.approx(3000, abs=1)
+    assert rig.battery_w() == 0, "an AC override alone leaves the battery idle"
+    assert rig.value("total_dc_power") == pytest.approx(3000, abs=1)
+    rig.sim.set_battery(None, power_w=2000)
+    rig.run(STEP_S)
+    assert rig.value("total_active_power") == pytest.approx(3000, abs=1)
+    assert rig.battery_w() == pytest.approx(2000, abs=1)
+    assert rig.value("total_dc_power") == pytest.approx(5000, abs=1), "PV = AC + charging"
+    assert rig.value("export_power_hybrid") == pytest.approx(2000, abs=1)  # 3000 - 1000 load
+
+
+def test_on_grid_loss_an_idle_battery_takes_over_the_load():
+    rig = Rig("SH10RT", DUSK_UTC)
+    rig.sim.set_load(None, 3000)
+    rig.sim.set_battery(None, soc_pct=60.0, power_w=0)
+    rig.run(STEP_S)
+    pv = rig.value("total_dc_power")
+    assert rig.value("export_power_hybrid") == pytest.approx(pv - 3000, abs=2)  # imports
+    rig.sim.inject(FaultSpec(kind="grid-loss"))
+    rig.run(STEP_S)
+    pv = rig.value("total_dc_power")
+    assert rig.value("export_power_hybrid") == 0
+    assert rig.battery_w() == pytest.approx(pv - 3000, abs=2), "the battery covers the gap"
+    assert rig.value("load_power_hybrid") == pytest.approx(3000, abs=2), "nothing shed"
+    rig.sim.set_load(None, 8000)  # more than PV plus 5 kW from the battery
+    rig.run(STEP_S)
+    pv = rig.value("total_dc_power")
+    assert rig.battery_w() == pytest.approx(-5000, abs=2)
+    assert rig.value("load_power_hybrid") == pytest.approx(pv + 5000, abs=2), "the rest is shed"
+
+
+def test_at_the_reserve_exactly_the_battery_gives_nothing():
+    rig = Rig("SH10RT", DUSK_UTC)
+    floor = max(rig.value("min_soc", "holding"), rig.value("soc_reserve", "holding"))
+    rig.sim.set_load(None, 4000)
+    rig.sim.set_battery(None, soc_pct=floor)
+    rig.run(STEP_S)
+    assert rig.battery_w() == 0
+    assert rig.value("battery_level") == pytest.approx(floor, abs=0.1)
+
+
+def test_the_same_seed_gives_the_same_clouds_and_another_seed_others():
+    def afternoon(seed: int) -> list[float]:
+        rig = Rig("SG10RT", NOON_UTC, seed=seed, cloudiness=0.6)
+        out: list[float] = []
+        rig.run(3 * 3600, lambda r: out.append(r.value("total_active_power")))
+        return out
+
+    assert afternoon(3) == afternoon(3)
+    assert afternoon(3) != afternoon(4)
+    clear = Rig("SG10RT", NOON_UTC, cloudiness=0.0)
+    clear_power: list[float] = []
+    clear.run(3 * 3600, lambda r: clear_power.append(r.value("total_active_power")))
+    cloudy = afternoon(3)
+    assert all(c <= k + 1 for c, k in zip(cloudy, clear_power, strict=True))
+    assert sum(cloudy) < 0.97 * sum(clear_power), "clouds take energy away"
+
+
+def test_a_large_array_is_clipped_at_the_nominal_power_and_dc_exceeds_ac():
+    big = Rig("SG5.0RT", NOON_UTC, array_kwp=12.0)
+    samples: list[tuple[float, float]] = []
+    big.run(
+        3600, lambda r: samples.append((r.value("total_active_power"), r.value("total_dc_power")))
+    )
+    assert max(ac for ac, _ in samples) == 5000
+    assert all(dc > ac for ac, dc in samples)

@@ -157,3 +157,11 @@ async def test_malformed_exception_defaults_to_code_2_in_a_length_2_frame(two_un
     assert frame[:4] == bytes([0, 7, 0, 0])
     assert int.from_bytes(frame[4:6], "big") == 2  # the dongle's malformed length
     assert frame[7] == 0x84 and frame[8] == 2
+
+
+async def test_a_fault_with_a_start_and_no_count_covers_that_one_register(two_units):
+    service, client = two_units
+    service.sim.inject(FaultSpec(kind="exception", code=6, start=5012))  # wire 5011
+    assert await fails(client, 5011, 1) == 6
+    assert await fails(client, 5010, 1) is None
+    assert await fails(client, 5012, 1) is None

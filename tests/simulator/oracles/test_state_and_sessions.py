@@ -24,6 +24,10 @@ def test_every_change_of_the_fault_set_gives_a_new_version():
     seen = [faults.version]
     fault = faults.add(FaultSpec(kind="grid-loss", duration_s=10))
     seen.append(faults.version)
+    faults.add(FaultSpec(kind="no-reply"))
+    seen.append(faults.version)
+    faults.clear("no-reply")
+    seen.append(faults.version)
     faults.clear("exception")  # nothing of that kind: no change
     assert faults.version == seen[-1]
     faults.clear("grid-loss")
