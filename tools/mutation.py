@@ -50,6 +50,7 @@ def stage(target: Path, config: dict) -> None:
                 (target / parent).mkdir(parents=True, exist_ok=True)
                 shutil.copy2(conftest, target / parent / "conftest.py")
     shutil.copy2(ROOT / "pyproject.toml", target / "pyproject.toml")
+    shutil.copy2(ROOT / "charmcraft.yaml", target / "charmcraft.yaml")  # ops.testing's root
 
 
 def main() -> int:
