@@ -53,8 +53,3 @@ def s32(registers: list[int], index: int) -> int:
 def s16(value: int) -> int:
     """Signed 16-bit register."""
     return value - 0x10000 if value & 0x8000 else value
-
-
-def ascii_registers(registers: list[int]) -> str:
-    """ASCII text, two big-endian bytes per register, NUL padded."""
-    return b"".join(r.to_bytes(2, "big") for r in registers).rstrip(b"\0").decode()

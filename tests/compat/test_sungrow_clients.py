@@ -1,7 +1,9 @@
 """SungrowModbusTcpClient 0.1.6 and SungrowModbusWebClient 0.3.2 used directly (pymodbus 2.5.3)."""
 
 from clients import run_driver
-from expect import SERIALS, SOC_PCT, ascii_registers, assert_reading, s16, s32, u32
+from expect import SERIALS, SOC_PCT, assert_reading, s16, s32, u32
+
+from tools.wire import decode_ascii
 
 IDENTITY = [
     {"fc": 4, "address": 4999, "count": 1},  # documented 5000: device type code
@@ -24,7 +26,7 @@ def read(sim, client: str, reads: list[dict]) -> dict:
 def assert_identity(result: dict, before: dict) -> None:
     (code,), serial = (r["registers"] for r in result["reads"][:2])
     assert code == before["device_code"]
-    assert ascii_registers(serial) == SERIALS[before["model"]]
+    assert decode_ascii(serial) == SERIALS[before["model"]]
 
 
 def assert_clock(registers: list[int], before: dict) -> None:

@@ -52,8 +52,3 @@ def read(
 def u32(registers: list[int]) -> int:
     """A 32-bit value, low word first."""
     return registers[0] + registers[1] * 65536
-
-
-def ascii_of(registers: list[int]) -> str:
-    """ASCII text, big-endian bytes per register, NUL padded."""
-    return b"".join(r.to_bytes(2, "big") for r in registers).rstrip(b"\0").decode()

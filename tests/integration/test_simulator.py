@@ -21,12 +21,13 @@ from juju_helpers import (
     SERIAL,
     TESTER,
     TOTAL_ACTIVE_POWER,
-    ascii_of,
     read,
     seen_inverters,
     u32,
 )
 from sungrow_sim_k8s_testing import CHARM_NAME, InverterState, Simulator
+
+from tools.wire import decode_ascii
 
 APP = CHARM_NAME
 PROTOCOLS = ("modbus", "sungrow", "http")
@@ -87,7 +88,7 @@ def test_registers_read_in_the_cluster_equal_the_simulator_state(
     assert own.nominal_power_w is not None
 
     assert read(juju, protocol, DEVICE_CODE) == [own.device_code]
-    assert ascii_of(read(juju, protocol, SERIAL, 10)) == own.serial
+    assert decode_ascii(read(juju, protocol, SERIAL, 10)) == own.serial
     assert read(juju, protocol, NOMINAL_POWER) == [round(own.nominal_power_w / 100)]
 
 
@@ -142,7 +143,7 @@ def test_scaling_to_three_units_gives_three_inverters(juju: jubilant.Juju, sim: 
         assert len({i["host"] for i in seen}) == 3
         for name, inverter in zip(names, seen, strict=True):
             registers = read(juju, "modbus", SERIAL, 10, unit=name)
-            assert ascii_of(registers) == inverter["serial"] == sim.readings(name).serial
+            assert decode_ascii(registers) == inverter["serial"] == sim.readings(name).serial
     finally:
         juju.remove_unit(APP, num_units=2)
         juju.wait(lambda s: len(s.apps[APP].units) == 1, timeout=600)

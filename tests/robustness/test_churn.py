@@ -10,35 +10,21 @@ import asyncio
 import struct
 import time
 
-from robustness.probe import GET_KEY, HOST, Expected, decrypt, encrypt, reading_alongside
+from robustness.probe import Expected, reading_alongside
 from support.simproc import SimProcess
+
+from tools.wire import Session, encrypted_count, exchange, fetch_key, mbap, read_pdu
 
 CONNECTIONS = 200
 SPREAD_S = 30.5
 
 
-async def key_exchange(port: int) -> bytes:
-    reader, writer = await asyncio.open_connection(HOST, port)
-    try:
-        writer.write(GET_KEY)
-        reply = await asyncio.wait_for(reader.readexactly(25), 5)
-    finally:
-        writer.close()
-        await writer.wait_closed()
-    return reply[9:]
-
-
 async def encrypted_read(port: int, key: bytes, tid: int) -> bytes:
-    adu = struct.pack(">HHHBBHH", tid, 0, 6, 1, 4, 4999, 1)
-    reader, writer = await asyncio.open_connection(HOST, port)
-    try:
-        writer.write(encrypt(key, adu))
-        head = await asyncio.wait_for(reader.readexactly(4), 5)
-        body = await asyncio.wait_for(reader.readexactly(head[2] + head[3]), 5)
-    finally:
-        writer.close()
-        await writer.wait_closed()
-    [plain] = decrypt(key, head + body)
+    """One encrypted request on its own connection; the decrypted reply ADU."""
+    session = Session(key)
+    request = session.encrypt(mbap(tid, 1, read_pdu(4, 4999, 1)))
+    reply, _ = await exchange(port, request, done=encrypted_count(1))
+    [plain] = session.decrypt(reply)
     return plain
 
 
@@ -54,10 +40,10 @@ async def test_200_short_lived_encrypted_sessions_over_30_s_all_read_correctly(
         for i in range(CONNECTIONS):
             await asyncio.sleep(max(0.0, start + i * SPREAD_S / CONNECTIONS - time.monotonic()))
             try:
-                key = await key_exchange(port)
+                key = await fetch_key(port)
                 keys.add(key)
                 reply = await encrypted_read(port, key, i)
-            except (OSError, asyncio.IncompleteReadError, TimeoutError) as err:
+            except (OSError, AssertionError, ValueError) as err:
                 failures.append(f"{i}: {type(err).__name__}: {err}")
                 continue
             if reply != want:

@@ -8,32 +8,40 @@ from __future__ import annotations
 
 import asyncio
 import random
-import struct
 
 import pytest
-from robustness.probe import (
+from robustness.probe import Expected, reading_alongside
+from support.simproc import SimProcess
+
+from tools.wire import (
     LATE_S,
-    Expected,
-    decrypt,
-    encrypt,
+    Session,
     encrypted_count,
     exchange,
     fetch_key,
+    mbap,
     mbap_frames,
-    reading_alongside,
+    read_pdu,
 )
-from support.simproc import SimProcess
 
 SEED = 11
 
 
 def read_adu(unit: int = 1, address: int = 4999, count: int = 1) -> bytes:
-    return struct.pack(">HHHBBHH", 0x6868, 0, 6, unit, 4, address, count)
+    return mbap(0x6868, unit, read_pdu(4, address, count))
 
 
 @pytest.fixture(scope="module")
 def key(sim: SimProcess) -> bytes:
     return asyncio.run(fetch_key(sim.ports["modbus_port"]))
+
+
+def encrypt(key: bytes, adu: bytes) -> bytes:
+    return Session(key).encrypt(adu)
+
+
+def decrypt(key: bytes, stream: bytes) -> list[bytes]:
+    return Session(key).decrypt(stream)
 
 
 async def test_a_valid_encrypted_read_answers_the_device_code(

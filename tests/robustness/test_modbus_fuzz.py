@@ -12,29 +12,15 @@ import struct
 import time
 
 import pytest
-from robustness.probe import (
-    LATE_S,
-    Expected,
-    check_pdu,
-    exchange,
-    frame_count,
-    mbap_frames,
-    reading_alongside,
-)
+from robustness.probe import Expected, check_pdu, reading_alongside
 from support.simproc import SimProcess
+
+from tools.wire import LATE_S, exchange, frame_count, mbap_frames, read_pdu
+from tools.wire import mbap as request
 
 SEED = 7
 TIME_BUDGET_S = 20.0
 WRITES = (6, 16, 0x17)
-
-
-def request(tid: int, unit: int, pdu: bytes) -> bytes:
-    """An MBAP frame around a PDU."""
-    return struct.pack(">HHHB", tid, 0, len(pdu) + 1, unit) + pdu
-
-
-def read_pdu(fc: int, address: int, count: int) -> bytes:
-    return struct.pack(">BHH", fc, address, count)
 
 
 def harmless(data: bytes) -> bytes:

@@ -14,10 +14,13 @@ from pathlib import Path
 
 import pytest
 from pymodbus.client import ModbusTcpClient
+from sungrow_sim import cli
+from sungrow_sim.config import InverterConfig, ServeConfig
 from sungrow_sim.faults import DESCRIPTIONS
-from sungrow_sim.registers import decode_ascii
 from support.simproc import launch, serve_command
-from support.sungather import ranges
+
+from tools.sungather_ranges import ranges
+from tools.wire import decode_ascii
 
 PYTHON = [sys.executable, "-m", "sungrow_sim"]
 
@@ -166,6 +169,48 @@ def test_help_teaches_the_flags_other_tools_drive():
     ):
         assert flag in result.stdout
     assert "sungrow-sim 0.1.0" in run("--version").stdout
+
+
+def _flag_help(help_text: str, flag: str) -> str:
+    """The help of one flag in `--help` output, whitespace collapsed."""
+    lines = help_text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith(flag + " "))
+    end = next(
+        (i for i in range(start + 1, len(lines)) if not lines[i].startswith(" " * 6)),
+        len(lines),
+    )
+    return " ".join(" ".join(lines[start:end]).split())
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, list):
+        return ",".join(value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def test_serve_help_shows_every_default_of_the_config_models():
+    out = run("serve", "--help").stdout
+    shown = 0
+    for model in (InverterConfig, ServeConfig):
+        for key, field in model.model_fields.items():
+            flag = "--" + key.replace("_", "-")
+            value = field.get_default(call_default_factory=True)
+            if f"{flag} " not in out or value is None:
+                continue  # set in the config file only, or no fixed default
+            assert f"default {_shown(value)}" in _flag_help(out, flag), flag
+            shown += 1
+    assert shown >= 20
+    assert f"SG10RT on 127.0.0.1:{ServeConfig().modbus_port}" in out
+
+
+def test_serve_help_follows_a_changed_default_in_the_model(monkeypatch, capsys):
+    monkeypatch.setattr(ServeConfig.model_fields["modbus_port"], "default", 15999)
+    monkeypatch.setattr(InverterConfig.model_fields["serial"], "default", "SIMCHANGED1")
+    with pytest.raises(SystemExit):
+        cli.main(["serve", "--help"])
+    out = capsys.readouterr().out
+    assert "(default 15999)" in _flag_help(out, "--modbus-port")
+    assert "(default SIMCHANGED1)" in _flag_help(out, "--serial")
 
 
 def test_inject_fault_help_lists_every_kind_with_its_options():

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tools import process
+
 START_TIMEOUT_S = 30.0
 
 
@@ -56,12 +58,7 @@ class SimProcess:
 
     def stop(self) -> None:
         """Stop the simulator (SIGTERM, then SIGKILL)."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        process.stop(self.proc)
 
 
 def launch(argv: list[str], tmp: Path, host: str = "127.0.0.1") -> SimProcess:

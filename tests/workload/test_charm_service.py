@@ -32,6 +32,7 @@ from config import Config
 from layer import SERVICE_NAME, make_layer
 from simulator_ctl import ctl_command, own_inverter, to_results
 from sungrow_models import MODELS
+from tools.wire import decode_ascii
 
 PORT_FLAGS = ("--modbus-port", "--ws-port", "--http-port", "--control-port")
 START_TIMEOUT = 30.0
@@ -164,8 +165,7 @@ async def test_the_service_answers_modbus_with_the_serial_of_the_charm(charm_ser
         reply = await client.read_input_registers(4989, count=10, device_id=config.unit_id)
 
     assert not reply.isError(), reply
-    raw = b"".join(register.to_bytes(2, "big") for register in reply.registers)
-    assert raw.rstrip(b"\0").decode("ascii") == config.serial_for(0)
+    assert decode_ascii(reply.registers) == config.serial_for(0)
 
 
 @pytest.mark.timeout(60)

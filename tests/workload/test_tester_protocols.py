@@ -15,6 +15,8 @@ from types import ModuleType
 import pytest
 from support.simproc import SimProcess, launch, serve_command
 
+from tools.wire import decode_ascii
+
 TESTER_PROTOCOLS = (
     Path(__file__).resolve().parents[1] / "integration" / "tester" / "src" / "protocols.py"
 )
@@ -63,10 +65,6 @@ def http(sim: SimProcess, unit_id: int, table: str, address: int, count: int) ->
 READERS = pytest.mark.parametrize("read", [modbus, sungrow, http], ids=lambda r: r.__name__)
 
 
-def ascii_of(registers: list[int]) -> str:
-    return b"".join(r.to_bytes(2, "big") for r in registers).rstrip(b"\0").decode()
-
-
 @READERS
 @pytest.mark.timeout(60)
 def test_reads_the_device_code_the_simulator_reports(sim: SimProcess, read: Reader):
@@ -76,7 +74,9 @@ def test_reads_the_device_code_the_simulator_reports(sim: SimProcess, read: Read
 @READERS
 @pytest.mark.timeout(60)
 def test_reads_the_serial_number_the_simulator_reports(sim: SimProcess, read: Reader):
-    assert ascii_of(read(sim, 1, "input", 4989, 10)) == sim.inverter()["serial"] == "SIMTESTER1"
+    assert (
+        decode_ascii(read(sim, 1, "input", 4989, 10)) == sim.inverter()["serial"] == "SIMTESTER1"
+    )
 
 
 @READERS

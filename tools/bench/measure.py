@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from tools.bench.procs import Server
 from tools.bench.stats import median, percentile
-from tools.bench.wire import AsyncClient, EncryptedClient, PlainClient, Read, fetch_key
+from tools.wire import AsyncClient, EncryptedClient, PlainClient, Read, fetch_key_blocking
 
 DETECTION: list[Read] = [("input", 4999, 1), ("input", 4989, 10)]
 
@@ -139,7 +139,7 @@ def fleet(servers: dict[int, Server], mix: list[Read], settings: Settings) -> Re
 
 
 def _encrypted_scrape_reader(port: int) -> tuple[EncryptedClient, Callable[[Read], bytes]]:
-    client = EncryptedClient(port, fetch_key(port))
+    client = EncryptedClient(port, fetch_key_blocking(port))
     return client, client.read_raw  # 12999/125 answers exception 3 in this mode, by design
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import psutil
 
+from tools import process
+
 START = "2026-06-21T12:00:00"  # midday: every reading is live
 READY_TIMEOUT_S = 60.0
 
@@ -37,13 +39,7 @@ class Server:
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        process.stop(self.proc)
 
 
 def bytecode_env(cache: Path | None) -> dict[str, str]:

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from tools.bench.procs import root
-from tools.bench.wire import PlainClient, ReadError
+from tools.wire import PlainClient, ReadError
 
 FIRST_READ = ("input", 4999, 1)
 TIMEOUT_S = 60.0

@@ -7,12 +7,13 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from sungrow_sim import __version__
 
 SERVE_EPILOG = """\
 examples:
-  sungrow-sim serve                                 SG10RT on 127.0.0.1:5020 (Modbus)
+  sungrow-sim serve                                 {model} on {bind}:{modbus_port} (Modbus)
   sungrow-sim serve --model SH10RT --serial SIMTEST0001 --modbus-port 15020
   sungrow-sim serve --bind 0.0.0.0 --protocols modbus,sungrow --time-scale 60
   sungrow-sim serve --config plant.yaml             several inverters, WiNet-S options
@@ -22,30 +23,51 @@ Modbus and encrypted "sungrow" Modbus share --modbus-port; the WiNet-S dongle pr
 which. Control the running simulator with `sungrow-sim ctl` (see its --help).
 """
 
-# CLI flag -> config key, for the flags that set one inverter.
-INVERTER_FLAGS = ("model", "serial", "unit_id", "array_kwp", "battery_kwh")
-SERVER_FLAGS = (
-    "bind",
-    "protocols",
-    "modbus_port",
-    "ws_port",
-    "http_port",
-    "control_bind",
-    "control_port",
-    "control_token",
-    "state_dir",
-    "flush_interval_s",
-    "seed",
-    "time_scale",
-    "start_time",
-    "timezone",
-    "latitude",
-    "longitude",
-    "cloudiness",
-    "tick_s",
-    "log_level",
-    "ready_file",
-)
+# `serve` flags as data: (group, config key, argparse options, help). "{default}" in a
+# help text is the config model's default for that key (config.InverterConfig for the
+# inverter group, config.ServeConfig for the rest), so the help never repeats a number.
+ServeFlag = tuple[str, str, dict[str, Any], str]
+SERVE_FLAGS: tuple[ServeFlag, ...] = (
+    ("inverter", "model", {}, "model name, e.g. SG10RT, SH10RT (default {default}; `sungrow-sim models` lists all)"),
+    ("inverter", "serial", {}, "serial number, ASCII (default {default})"),
+    ("inverter", "unit_id", {"type": int}, "Modbus unit id (default {default})"),
+    ("inverter", "array_kwp", {"type": float}, "PV array size in kWp (default 1.2 x nominal power)"),
+    ("inverter", "battery_kwh", {"type": float}, "battery capacity, hybrids only (default {default})"),
+    ("network", "bind", {}, "address for the protocol ports (default {default})"),
+    ("network", "protocols", {}, "comma list of modbus,sungrow,http (default {default})"),
+    ("network", "modbus_port", {"type": int}, "Modbus TCP port, plain and encrypted (default {default})"),
+    ("network", "ws_port", {"type": int}, "WiNet-S WebSocket port (default {default})"),
+    ("network", "http_port", {"type": int}, "WiNet-S HTTP port (default {default}; skipped with a warning if it needs privileges)"),
+    ("network", "control_bind", {}, "address of the control API (default {default})"),
+    ("network", "control_port", {"type": int}, "control API port (default {default})"),
+    ("network", "control_token", {}, "require this bearer token on the control API (then non-loopback peers are allowed)"),
+    ("plant and time", "seed", {"type": int}, "seed for clouds, load ripple and initial totals (default {default})"),
+    ("plant and time", "time_scale", {"type": float}, "simulated seconds per real second (default {default})"),
+    ("plant and time", "start_time", {}, "simulated start, ISO 8601 (default: now, or where saved state left off)"),
+    ("plant and time", "timezone", {}, "IANA time zone of the inverter clock (default {default})"),
+    ("plant and time", "latitude", {"type": float}, "site latitude (default {default})"),
+    ("plant and time", "longitude", {"type": float}, "site longitude (default {default})"),
+    ("plant and time", "cloudiness", {"type": float}, "0 clear sky .. 1 heavy cloud (default {default})"),
+    ("plant and time", "tick_s", {"type": float}, "real seconds between plant updates (default {default})"),
+    ("operation", "state_dir", {"type": Path}, "save counters, overrides and faults here and restore them at start"),
+    ("operation", "flush_interval_s", {"type": float}, "seconds between state saves (default {default})"),
+    ("operation", "ready_file", {"type": Path}, "write the bound ports as JSON here once listening"),
+    ("operation", "log_level", {"choices": ["debug", "info", "warning", "error"]}, "default {default}"),
+)  # fmt: skip
+# CLI flag -> config key, for the flags that set one inverter, and for the server.
+INVERTER_FLAGS = tuple(key for group, key, _, _ in SERVE_FLAGS if group == "inverter")
+SERVER_FLAGS = tuple(key for group, key, _, _ in SERVE_FLAGS if group != "inverter")
+
+
+def flag_default(key: str, inverter: bool) -> str:
+    """The config model's default for `key`, as the help shows it."""
+    from sungrow_sim.config import InverterConfig, ServeConfig
+
+    model = InverterConfig if inverter else ServeConfig
+    value = model.model_fields[key].get_default(call_default_factory=True)
+    if isinstance(value, list):
+        return ",".join(str(item) for item in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _serve_parser(sub: argparse._SubParsersAction) -> None:
@@ -53,7 +75,11 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:
         "serve",
         help="run a simulated inverter",
         description="Run one or more simulated Sungrow inverters.",
-        epilog=SERVE_EPILOG,
+        epilog=SERVE_EPILOG.format(
+            model=flag_default("model", inverter=True),
+            bind=flag_default("bind", inverter=False),
+            modbus_port=flag_default("modbus_port", inverter=False),
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         argument_default=argparse.SUPPRESS,
     )
@@ -62,66 +88,13 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:
         type=Path,
         help="YAML file with any of the settings below, and more (inverters: [...], winet: {...})",
     )
-    g = p.add_argument_group("inverter")
-    g.add_argument(
-        "--model",
-        help="model name, e.g. SG10RT, SH10RT (default SG10RT; `sungrow-sim models` lists all)",
-    )
-    g.add_argument("--serial", help="serial number, ASCII (default SIM0000001)")
-    g.add_argument("--unit-id", type=int, help="Modbus unit id (default 1)")
-    g.add_argument(
-        "--array-kwp", type=float, help="PV array size in kWp (default 1.2 x nominal power)"
-    )
-    g.add_argument("--battery-kwh", type=float, help="battery capacity, hybrids only (default 10)")
-    g = p.add_argument_group("network")
-    g.add_argument("--bind", help="address for the protocol ports (default 127.0.0.1)")
-    g.add_argument("--protocols", help="comma list of modbus,sungrow,http (default: all three)")
-    g.add_argument(
-        "--modbus-port", type=int, help="Modbus TCP port, plain and encrypted (default 5020)"
-    )
-    g.add_argument("--ws-port", type=int, help="WiNet-S WebSocket port (default 8082)")
-    g.add_argument(
-        "--http-port",
-        type=int,
-        help="WiNet-S HTTP port (default 80; skipped with a warning if it needs privileges)",
-    )
-    g.add_argument("--control-bind", help="address of the control API (default 127.0.0.1)")
-    g.add_argument("--control-port", type=int, help="control API port (default 8090)")
-    g.add_argument(
-        "--control-token",
-        help="require this bearer token on the control API (then non-loopback peers are allowed)",
-    )
-    g = p.add_argument_group("plant and time")
-    g.add_argument(
-        "--seed", type=int, help="seed for clouds, load ripple and initial totals (default 0)"
-    )
-    g.add_argument(
-        "--time-scale", type=float, help="simulated seconds per real second (default 1)"
-    )
-    g.add_argument(
-        "--start-time",
-        help="simulated start, ISO 8601 (default: now, or where saved state left off)",
-    )
-    g.add_argument("--timezone", help="IANA time zone of the inverter clock (default UTC)")
-    g.add_argument("--latitude", type=float, help="site latitude (default 48.14)")
-    g.add_argument("--longitude", type=float, help="site longitude (default 11.58)")
-    g.add_argument("--cloudiness", type=float, help="0 clear sky .. 1 heavy cloud (default 0.2)")
-    g.add_argument("--tick-s", type=float, help="real seconds between plant updates (default 1)")
-    g = p.add_argument_group("operation")
-    g.add_argument(
-        "--state-dir",
-        type=Path,
-        help="save counters, overrides and faults here and restore them at start",
-    )
-    g.add_argument(
-        "--flush-interval-s", type=float, help="seconds between state saves (default 5)"
-    )
-    g.add_argument(
-        "--ready-file", type=Path, help="write the bound ports as JSON here once listening"
-    )
-    g.add_argument(
-        "--log-level", choices=["debug", "info", "warning", "error"], help="default info"
-    )
+    groups: dict[str, argparse._ArgumentGroup] = {}
+    for group, key, options, help_text in SERVE_FLAGS:
+        if group not in groups:
+            groups[group] = p.add_argument_group(group)
+        if "{default}" in help_text:
+            help_text = help_text.format(default=flag_default(key, group == "inverter"))
+        groups[group].add_argument("--" + key.replace("_", "-"), help=help_text, **options)
 
 
 def run_serve(args: argparse.Namespace) -> int:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from sungrow_sim.clock import SimClock
 from sungrow_sim.faults import GRID_LOSS_CODE, FaultSet
 from sungrow_sim.plant import Controls, Plant, WorkState
 from sungrow_sim.registers import ModelSpec, RegisterImage, RegisterSpec, compute
+from sungrow_sim.registers.catalogue import Family
 
 
 @dataclass
@@ -33,7 +34,7 @@ class InverterInfo:
     unit_id: int
     model: str
     device_code: int
-    family: Literal["string", "hybrid"]
+    family: Family
     serial: str
     nominal_power_w: int
 

@@ -3,12 +3,9 @@
 argv[1]: JSON with host, port, slave, refresh (default true), keys (values to report).
 """
 
-import asyncio
 import enum
-import json
-import logging
-import sys
 
+import driver
 from pymodbus.client import AsyncModbusTcpClient  # pyright: ignore[reportMissingImports]
 from pysungrow import SungrowClient, identify  # pyright: ignore[reportMissingImports]
 
@@ -45,11 +42,5 @@ async def run(args) -> dict:
     return result
 
 
-def main() -> None:
-    args = json.loads(sys.argv[1])
-    logging.basicConfig(stream=sys.stderr, level=logging.DEBUG)
-    print(json.dumps(asyncio.run(run(args))))
-
-
 if __name__ == "__main__":
-    main()
+    driver.main(run)

@@ -5,11 +5,9 @@ connection (modbus|sungrow|http), level, registers (path of SunGather's register
 scrapes (how many polling-loop iterations).
 """
 
-import json
-import logging
-import sys
 from typing import Any
 
+import driver
 import yaml  # pyright: ignore[reportMissingModuleSource]
 from SungrowClient import SungrowClient  # pyright: ignore[reportMissingImports]
 
@@ -26,11 +24,7 @@ VALUES = (
 )
 
 
-def main() -> None:
-    args = json.loads(sys.argv[1])
-    logging.basicConfig(
-        stream=sys.stderr, level=logging.DEBUG, format="%(asctime)s %(levelname)s %(message)s"
-    )
+def run(args) -> dict[str, Any]:
     with open(args["registers"], encoding="utf-8") as registers:
         registersfile = yaml.safe_load(registers)
     # sungather.py's defaults for every option the test does not set.
@@ -52,8 +46,7 @@ def main() -> None:
     inverter = SungrowClient.SungrowClient(config_inverter)
     result: dict[str, Any] = {"connected": bool(inverter.checkConnection())}
     if not result["connected"]:
-        print(json.dumps(result))
-        return
+        return result
     inverter.configure_registers(registersfile)
     if not inverter.inverter_config["connection"] == "http":
         inverter.close()
@@ -90,8 +83,8 @@ def main() -> None:
         result["scrapes"].append(
             {"success": success, "ranges": len(outcomes), "failed": failed, "values": values}
         )
-    print(json.dumps(result))
+    return result
 
 
 if __name__ == "__main__":
-    main()
+    driver.main(run)

@@ -7,11 +7,11 @@ between reads, e.g. `sungrow-sim ctl inject-fault ...`]. Prints one JSON object:
 either {"registers": [...]} or {"error": "..."}.
 """
 
-import json
-import logging
 import subprocess
 import sys
 from typing import Any
+
+import driver
 
 
 def make_client(args):
@@ -32,9 +32,7 @@ def make_client(args):
     )
 
 
-def main() -> None:
-    args = json.loads(sys.argv[1])
-    logging.basicConfig(stream=sys.stderr, level=logging.DEBUG)
+def run(args) -> dict[str, Any]:
     client = make_client(args)
     result: dict[str, Any] = {"reads": []}
     try:
@@ -61,8 +59,8 @@ def main() -> None:
         client.ws_socket.close()
     result["dev_type"] = getattr(client, "dev_type", None)
     result["dev_code"] = getattr(client, "dev_code", None)
-    print(json.dumps(result))
+    return result
 
 
 if __name__ == "__main__":
-    main()
+    driver.main(run)

@@ -3,11 +3,7 @@
 argv[1]: JSON with host, port, update (default true), keys (values to report).
 """
 
-import asyncio
-import json
-import logging
-import sys
-
+import driver
 from sungrowinverter import SungrowInverter  # pyright: ignore[reportMissingImports]
 
 
@@ -28,11 +24,5 @@ async def run(args) -> dict:
     return result
 
 
-def main() -> None:
-    args = json.loads(sys.argv[1])
-    logging.basicConfig(stream=sys.stderr, level=logging.DEBUG)
-    print(json.dumps(asyncio.run(run(args))))
-
-
 if __name__ == "__main__":
-    main()
+    driver.main(run)

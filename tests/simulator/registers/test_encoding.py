@@ -7,6 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sungrow_sim.registers import decode, decode_ascii, encode, encode_ascii, to_raw
 
+from tools import wire
+
 LIMITS = {
     "U16": (0, 0xFFFF),
     "S16": (-0x8000, 0x7FFF),
@@ -48,6 +50,7 @@ def test_ascii_serials_round_trip(serial):
     words = encode_ascii(serial)
     assert len(words) == 10
     assert decode_ascii(words) == serial
+    assert wire.decode_ascii(words) == serial  # the encoding as an independent client reads it
 
 
 def test_ascii_is_big_endian_per_register_and_nul_padded():

@@ -13,9 +13,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sungrow_sim.faults import DESCRIPTIONS
+from sungrow_sim.faults import DESCRIPTIONS, FaultSpec
+from sungrow_sim.protocols.transport import SLOW_REPLY_DEFAULT_S
 
 DEFAULT_URL = "http://127.0.0.1:8090"
+DEFAULT_TIMEOUT_S = 10.0
 CTL_EPILOG = """\
 examples:
   sungrow-sim ctl state
@@ -51,6 +53,19 @@ def add_ctl_parser(sub: argparse._SubParsersAction) -> None:
         epilog=CTL_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    _connection_options(ctl)
+    cmds = ctl.add_subparsers(dest="ctl_command", metavar="COMMAND", required=True)
+
+    def command(name: str, help_text: str, **kwargs: Any) -> argparse.ArgumentParser:
+        parser = cmds.add_parser(name, help=help_text, description=help_text, **kwargs)
+        parser.set_defaults(run=run_ctl)
+        return parser
+
+    _override_commands(command)
+    _fault_commands(command)
+
+
+def _connection_options(ctl: argparse.ArgumentParser) -> None:
     ctl.add_argument(
         "--url",
         default=os.environ.get("SUNGROW_SIM_URL", DEFAULT_URL),
@@ -63,15 +78,18 @@ def add_ctl_parser(sub: argparse._SubParsersAction) -> None:
     )
     ctl.add_argument("--unit-id", type=int, help="which inverter (default: the first)")
     ctl.add_argument(
-        "--timeout", type=float, default=10.0, help="seconds to wait for the API (default 10)"
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        help=f"seconds to wait for the API (default {DEFAULT_TIMEOUT_S:g})",
     )
-    cmds = ctl.add_subparsers(dest="ctl_command", metavar="COMMAND", required=True)
 
-    def command(name: str, help_text: str, **kwargs: Any) -> argparse.ArgumentParser:
-        parser = cmds.add_parser(name, help=help_text, description=help_text, **kwargs)
-        parser.set_defaults(run=run_ctl)
-        return parser
 
+Command = Callable[..., argparse.ArgumentParser]
+
+
+def _override_commands(command: Command) -> None:
+    """State, and the commands that override what the plant model would do."""
     command("state", "print model, serial, clock, readings, overrides and faults")
     p = command("set-power", "override AC output power")
     p.add_argument("watts", type=_number_or_auto, help="watts, or 'auto' for the plant model")
@@ -89,6 +107,18 @@ def add_ctl_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("watts", type=_number_or_auto, help="watts, or 'auto' for the house profile")
     p = command("set-clock", "set the inverter clock")
     p.add_argument("time", help="ISO 8601 time (local to the inverter) or 'now'")
+
+
+def _fault_option_defaults() -> dict[str, str]:
+    fields = FaultSpec.model_fields
+    return {
+        "scope": str(fields["scope"].default),
+        "probability": f"{fields['probability'].default:g}",
+        "delay": f"{SLOW_REPLY_DEFAULT_S:g}",
+    }
+
+
+def _fault_commands(command: Command) -> None:
     kinds = "\n".join(f"  {kind:<20} {text}" for kind, text in DESCRIPTIONS.items())
     p = command(
         "inject-fault",
@@ -99,19 +129,26 @@ def add_ctl_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "kind", choices=list(DESCRIPTIONS), metavar="KIND", help="one of the kinds below"
     )
+    default = _fault_option_defaults()
     p.add_argument(
         "--duration", type=float, help="seconds until it clears by itself (default: until cleared)"
     )
     p.add_argument(
         "--scope",
         choices=["modbus", "sungrow", "http", "all"],
-        help="protocol it affects (default all)",
+        help=f"protocol it affects (default {default['scope']})",
     )
-    p.add_argument("--probability", type=float, help="chance per request, 0..1 (default 1)")
+    p.add_argument(
+        "--probability",
+        type=float,
+        help=f"chance per request, 0..1 (default {default['probability']})",
+    )
     p.add_argument("--code", type=int, help="inverter fault code, or Modbus exception code")
     p.add_argument("--start", type=int, help="first documented register address it affects")
     p.add_argument("--count", type=int, help="number of registers from --start (default 1)")
-    p.add_argument("--delay", type=float, help="slow-reply: seconds of delay (default 5)")
+    p.add_argument(
+        "--delay", type=float, help=f"slow-reply: seconds of delay (default {default['delay']})"
+    )
     p.add_argument("--max-sessions", type=int, help="session-limit: sessions allowed (default 1)")
     command("faults", "list active faults")
     p = command("clear-faults", "clear all faults, or those of one kind")

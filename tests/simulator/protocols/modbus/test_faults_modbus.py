@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import struct
 import time
 
 import pytest
@@ -11,7 +9,10 @@ from pymodbus.client import AsyncModbusTcpClient
 from sungrow_sim.faults import FaultKind, FaultSpec
 from sungrow_sim.protocols.modbus import framing
 
-READ_5031 = struct.pack(">HHHBBHH", 1, 0, 6, 1, 4, 5030, 2)  # total active power (U32)
+from tools import wire
+from tools.wire import Session, fetch_key, mbap, read_pdu
+
+READ_5031 = mbap(1, 1, read_pdu(4, 5030, 2))  # total active power (U32)
 
 
 async def power(client: AsyncModbusTcpClient, unit: int = 1) -> int:
@@ -22,18 +23,8 @@ async def power(client: AsyncModbusTcpClient, unit: int = 1) -> int:
 
 async def exchange(port: int, frame: bytes, timeout: float = 1.0) -> bytes:
     """Send one frame; return what arrives before the peer closes or the timeout."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        writer.write(frame)
-        chunks = b""
-        try:
-            while chunk := await asyncio.wait_for(reader.read(512), timeout):
-                chunks += chunk
-        except TimeoutError:
-            pass
-        return chunks
-    finally:
-        writer.close()
+    reply, _closed = await wire.exchange(port, frame, wait_s=timeout)
+    return reply
 
 
 @pytest.fixture
@@ -157,9 +148,7 @@ async def test_refused_connections_are_closed_at_once_and_recover(sg10rt, modbus
     service, _ = sg10rt
     clock = FakeClock(service)
     inject(service, "refuse-connections", duration_s=5)
-    reader, writer = await asyncio.open_connection("127.0.0.1", service.ports["modbus_port"])
-    assert await asyncio.wait_for(reader.read(), 2) == b""
-    writer.close()
+    assert await wire.exchange(service.ports["modbus_port"], b"", wait_s=2) == (b"", True)
     clock.advance(5)
     client = await modbus_client(service.ports["modbus_port"])
     assert await power(client) == 4000
@@ -188,9 +177,7 @@ async def test_stale_values_freeze_readings_until_cleared(sg10rt):
 async def test_a_session_limit_closes_connections_beyond_it(sg10rt, modbus_client):
     service, client = sg10rt
     inject(service, "session-limit", max_sessions=1)
-    reader, writer = await asyncio.open_connection("127.0.0.1", service.ports["modbus_port"])
-    assert await asyncio.wait_for(reader.read(), 2) == b""
-    writer.close()
+    assert await wire.exchange(service.ports["modbus_port"], b"", wait_s=2) == (b"", True)
     assert await power(client) == 4000  # the session already open keeps working
 
 
@@ -212,10 +199,8 @@ async def test_scope_limits_a_fault_to_its_protocol(sg10rt):
     service, client = sg10rt
     inject(service, "no-reply", scope="sungrow")
     assert await power(client) == 4000  # plain Modbus is not affected
-    cipher = framing.SungrowCipher(_public_key(service))
-    reply = await exchange(
-        service.ports["modbus_port"], cipher.encrypt_frame(READ_5031), timeout=0.5
-    )
+    session = Session(_public_key(service))
+    reply = await exchange(service.ports["modbus_port"], session.encrypt(READ_5031), timeout=0.5)
     assert reply == b""
 
 
@@ -227,16 +212,12 @@ def _public_key(service) -> bytes:
 async def test_encrypted_reads_round_trip_and_a_125_register_read_gets_exception_3(start_service):
     service = await start_service(inverters=[{"model": "SH10RT"}])
     port = service.ports["modbus_port"]
-    key_reply = await exchange(port, framing.GET_KEY, timeout=0.3)
-    assert len(key_reply) == 25 and key_reply[9:] == _public_key(service)
-    cipher = framing.SungrowCipher(key_reply[9:])
-    request = struct.pack(">HHHBBHH", 9, 0, 6, 1, 4, 12999, 123)
-    _used, adu = cipher.decrypt_frame(
-        await exchange(port, cipher.encrypt_frame(request), timeout=0.3)
-    )
-    assert adu is not None and adu[7:9] == bytes([4, 246]) and len(adu) == 9 + 246
-    too_long = struct.pack(">HHHBBHH", 9, 0, 6, 1, 4, 12999, 125)
-    _, adu = cipher.decrypt_frame(
-        await exchange(port, cipher.encrypt_frame(too_long), timeout=0.3)
-    )
+    key = await fetch_key(port)
+    assert key == _public_key(service)
+    session = Session(key)
+    request = mbap(9, 1, read_pdu(4, 12999, 123))
+    [adu] = session.decrypt(await exchange(port, session.encrypt(request), timeout=0.3))
+    assert adu[7:9] == bytes([4, 246]) and len(adu) == 9 + 246
+    too_long = mbap(9, 1, read_pdu(4, 12999, 125))
+    [adu] = session.decrypt(await exchange(port, session.encrypt(too_long), timeout=0.3))
     assert adu == bytes.fromhex("6868 0000 0003 01 84 03")

@@ -7,8 +7,10 @@ import struct
 
 import pytest
 from pymodbus.client import AsyncModbusTcpClient
-from sungrow_sim.registers import catalogue, decode_ascii
-from support.sungather import ranges
+from sungrow_sim.registers import catalogue
+
+from tools.sungather_ranges import ranges
+from tools.wire import at_least, decode_ascii, exchange
 
 MODELS = list(catalogue().models)
 
@@ -19,12 +21,8 @@ async def read(client: AsyncModbusTcpClient, table: str, address: int, count: in
 
 
 async def raw_exchange(port: int, frame: bytes, expect: int = 9) -> bytes:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        writer.write(frame)
-        return await asyncio.wait_for(reader.readexactly(expect), 3)
-    finally:
-        writer.close()
+    reply, _closed = await exchange(port, frame, done=at_least(expect))
+    return reply
 
 
 def test_there_are_92_models_with_distinct_names():
@@ -118,10 +116,8 @@ async def test_garbage_closes_the_connection_and_the_server_keeps_serving(
 ):
     service = await start_service()
     port = service.ports["modbus_port"]
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(b"\x00\x01\x00\x07\x00\x06garbage")
-    assert await asyncio.wait_for(reader.read(), 3) == b""
-    writer.close()
+    garbage = b"\x00\x01\x00\x07\x00\x06garbage"
+    assert await exchange(port, garbage, wait_s=3) == (b"", True)
     client = await modbus_client(port)
     assert (await read(client, "input", 4999, 1)).registers == [0x2433]
 
