@@ -3,7 +3,7 @@
 SungrowClient's own `configure_registers`, fed SunGather's own register file, says which
 ranges SunGather reads for each of the simulator's models at levels 1 and 2; a pymodbus 3
 client then reads every one of them from one simulator serving all models (one unit id
-each): each must answer in full. The copy of the selection in tests/support/sungather.py
+each): each must answer in full. The copy of the selection in tools/sungather_ranges.py
 (used where SungrowClient cannot be imported) must select the same ranges.
 """
 
@@ -14,7 +14,7 @@ from clients import run_driver
 from pymodbus.client import ModbusTcpClient
 from sungrow_sim.registers import catalogue
 from support.simproc import launch, serve_command
-from support.sungather import ranges as copied_ranges
+from tools.sungather_ranges import ranges as copied_ranges
 
 MODELS = sorted(catalogue().models)
 LEVELS = (1, 2)

@@ -8,17 +8,15 @@ object: {"MODEL": {"LEVEL": [{"type": "read"|"hold", "start": wire, "count": n}]
 """
 
 import copy
-import json
 import logging
-import sys
 
+import driver
 import yaml  # pyright: ignore[reportMissingModuleSource]
 from SungrowClient import SungrowClient  # pyright: ignore[reportMissingImports]
 
 
-def main() -> None:
-    args = json.loads(sys.argv[1])
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+def run(args) -> dict:
+    logging.getLogger().setLevel(logging.WARNING)
     with open(args["registers"], encoding="utf-8") as registers:
         registersfile = yaml.safe_load(registers)
     result = {}
@@ -43,8 +41,8 @@ def main() -> None:
                 {"type": r["type"], "start": int(r["start"]), "count": int(r["range"])}
                 for r in client.register_ranges
             ]
-    print(json.dumps(result))
+    return result
 
 
 if __name__ == "__main__":
-    main()
+    driver.main(run)
