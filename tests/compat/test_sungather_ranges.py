@@ -14,6 +14,7 @@ from clients import run_driver
 from pymodbus.client import ModbusTcpClient
 from sungrow_sim.registers import catalogue
 from support.simproc import launch, serve_command
+
 from tools.sungather_ranges import ranges as copied_ranges
 
 MODELS = sorted(catalogue().models)
