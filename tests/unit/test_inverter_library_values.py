@@ -11,6 +11,7 @@ import pytest
 from charms.sungrow_sim_k8s.v0.inverter import (
     Inverter,
     InverterEvent,
+    InverterProvider,
     InverterRequirer,
     InverterUnitData,
     describe_validation_error,
@@ -170,6 +171,9 @@ def test_events_carry_the_relation_and_unit_on_a_custom_endpoint():
     with ctx(ctx.on.relation_changed(moved, remote_unit=0), state) as manager:
         out = manager.run()
         assert manager.charm.events == [("InverterChangedEvent", relation.id, "sungrow-sim-k8s/0")]
+    with ctx(ctx.on.relation_changed(moved, remote_unit=0), out) as manager:
+        out = manager.run()
+        assert manager.charm.events == [], "the changed data was remembered"
     gone = dataclasses.replace(moved, remote_units_data={0: {}})
     state = dataclasses.replace(out, relations={gone})
     with ctx(ctx.on.relation_changed(gone, remote_unit=0), state) as manager:
@@ -188,3 +192,77 @@ def test_a_deferred_event_restores_its_relation_unit_and_inverter():
     empty = InverterEvent(ops.Handle(None, "kind", "3"), 5, "sim/1")
     restored.restore(empty.snapshot())
     assert (restored.relation_id, restored.unit_name, restored.inverter) == (5, "sim/1", None)
+
+
+class TwoEndpoints(ops.CharmBase):
+    def __init__(self, framework: ops.Framework):
+        super().__init__(framework)
+        self.first = InverterRequirer(self, relation_name="pv")
+        self.second = InverterRequirer(self, relation_name="inverter")
+        self.events: list[tuple[str, str]] = []
+        framework.observe(self.first.on.inverter_available, self._on_first)
+        framework.observe(self.second.on.inverter_available, self._on_second)
+
+    def _on_first(self, event: InverterEvent) -> None:
+        self.events.append(("pv", event.unit_name))
+
+    def _on_second(self, event: InverterEvent) -> None:
+        self.events.append(("inverter", event.unit_name))
+
+
+def test_two_requirers_on_two_endpoints_keep_apart():
+    meta = {
+        "name": "consumer",
+        "requires": {"pv": {"interface": "inverter"}, "inverter": {"interface": "inverter"}},
+    }
+    ctx = testing.Context(TwoEndpoints, meta=meta)
+    pv = relation_for_testing({0: {"host": "a", "modbus-port": "502"}}, endpoint="pv")
+    other = relation_for_testing({0: {"host": "b", "modbus-port": "502"}}, endpoint="inverter")
+    state = testing.State(relations={pv, other})
+    with ctx(ctx.on.relation_changed(pv, remote_unit=0), state) as manager:
+        out = manager.run()
+        assert manager.charm.events == [("pv", "sungrow-sim-k8s/0")]
+        assert [i.host for i in manager.charm.first.inverters] == ["a"]
+        assert [i.host for i in manager.charm.second.inverters] == ["b"]
+    with ctx(ctx.on.relation_changed(other, remote_unit=0), out) as manager:
+        manager.run()
+        assert manager.charm.events == [("inverter", "sungrow-sim-k8s/0")]
+
+
+def test_a_departing_unit_goes_and_the_others_stay():
+    ctx = testing.Context(Recorder, meta=PV_META)
+    relation = relation_for_testing(
+        {0: {"host": "a", "modbus-port": "502"}, 1: {"host": "b", "modbus-port": "502"}},
+        endpoint="pv",
+    )
+    state = testing.State(relations={relation})
+    out = ctx.run(ctx.on.relation_changed(relation, remote_unit=0), state)
+    with ctx(ctx.on.relation_departed(relation, remote_unit=0, departing_unit=0), out) as manager:
+        manager.run()
+        assert manager.charm.events == [("InverterGoneEvent", relation.id, "sungrow-sim-k8s/0")]
+        assert [i.host for i in manager.charm.requirer.inverters] == [
+            "a",
+            "b",
+        ]  # not gone yet in the model
+
+
+class Publisher(ops.CharmBase):
+    def __init__(self, framework: ops.Framework):
+        super().__init__(framework)
+        self.provider = InverterProvider(self)
+        framework.observe(self.on.update_status, self._publish)
+
+    def _publish(self, _: ops.EventBase) -> None:
+        self.provider.publish(InverterUnitData(host="h", modbus_port=502))
+
+
+def test_publishing_on_a_fresh_relation_writes_only_the_fields_set():
+    meta = {"name": "sim", "provides": {"inverter": {"interface": "inverter"}}}
+    ctx = testing.Context(Publisher, meta=meta)
+    relation = testing.Relation("inverter", remote_app_name="consumer")
+    out = ctx.run(ctx.on.update_status(), testing.State(relations={relation}, leader=True))
+    data = out.get_relation(relation.id).local_unit_data
+    assert {k: v for k, v in data.items() if "address" not in k and k != "egress-subnets"} == {
+        "host": "h",
+        "modbus-port": "502",
+    }

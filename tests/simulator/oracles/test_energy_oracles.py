@@ -318,13 +318,14 @@ def test_daily_counters_reset_at_local_midnight_not_utc_midnight():
 def test_monthly_counter_resets_on_the_first_and_yearly_keeps_counting():
     zone = "Europe/Berlin"
     first = _local_midnight(zone, datetime(2026, 7, 1))
-    rig = Rig("SG10RT", first - timedelta(hours=14), timezone=zone)  # 12:00 local
+    rig = Rig("SG10RT", first - timedelta(hours=5), timezone=zone)  # 19:00 local
     daily0 = rig.value("daily_power_yields")
-    afternoon = rig.integrate(10 * 3600, lambda r: r.value("total_active_power"))
-    assert rig.value("daily_power_yields") - daily0 == approx_kwh(afternoon)
+    evening = rig.integrate(3 * 3600, lambda r: r.value("total_active_power"))
+    assert evening > 0.5
+    assert rig.value("daily_power_yields") - daily0 == approx_kwh(evening)
     month = rig.value("monthly_power_yields")
     assert month >= rig.value("daily_power_yields") - KWH_STEP
-    rig.run(5 * 3600)  # past local midnight into July 1st, still night
+    rig.run(2 * 3600 + 1800)  # past local midnight into July 1st, still night
     assert rig.value("monthly_power_yields") == approx_kwh(0.0)
     assert rig.value("daily_power_yields") == approx_kwh(0.0)
 
@@ -443,6 +444,24 @@ def test_a_hybrid_power_override_fixes_the_ac_output_and_the_battery_adds_to_pv(
     assert rig.battery_w() == pytest.approx(2000, abs=1)
     assert rig.value("total_dc_power") == pytest.approx(5000, abs=1), "PV = AC + charging"
     assert rig.value("export_power_hybrid") == pytest.approx(2000, abs=1)  # 3000 - 1000 load
+    rig.sim.set_battery(None, power_w=0)
+    rig.sim.set_power(None, 0)
+    rig.run(STEP_S)
+    assert rig.value("total_active_power") == 0
+    assert rig.value("total_dc_power") == 0, "no output asked, no PV drawn"
+
+
+def test_at_night_the_battery_is_idle_or_serves_the_load_never_a_trickle():
+    """Implementations differ (some idle the battery without PV, a real hybrid serves the
+    house from it); either way its power is 0 or the load, nothing in between."""
+    rig = Rig("SH10RT", EVENING_UTC)
+    rig.sim.set_load(None, 1500)
+    rig.sim.set_battery(None, soc_pct=70.0)
+    rig.run(STEP_S)
+    assert rig.value("total_dc_power") == 0
+    battery = rig.battery_w()
+    assert battery == 0 or battery == pytest.approx(-1500, abs=5), battery
+    assert rig.value("export_power_hybrid") == pytest.approx(-1500 - battery, abs=5)
 
 
 def test_on_grid_loss_an_idle_battery_takes_over_the_load():

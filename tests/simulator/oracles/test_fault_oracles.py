@@ -165,3 +165,11 @@ async def test_a_fault_with_a_start_and_no_count_covers_that_one_register(two_un
     assert await fails(client, 5011, 1) == 6
     assert await fails(client, 5010, 1) is None
     assert await fails(client, 5012, 1) is None
+
+
+async def test_a_fault_scoped_to_another_protocol_leaves_modbus_alone(two_units):
+    service, client = two_units
+    service.sim.inject(FaultSpec(kind="exception", code=6, scope="http"))
+    assert await fails(client, 5030, 2) is None
+    service.sim.inject(FaultSpec(kind="exception", code=5, scope="modbus"))
+    assert await fails(client, 5030, 2) == 5
