@@ -452,8 +452,11 @@ def test_a_hybrid_power_override_fixes_the_ac_output_and_the_battery_adds_to_pv(
 
 
 def test_at_night_the_battery_is_idle_or_serves_the_load_never_a_trickle():
-    """Implementations differ (some idle the battery without PV, a real hybrid serves the
-    house from it); either way its power is 0 or the load, nothing in between."""
+    """Either idle or serving the load: nothing in between.
+
+    Implementations differ: some idle the battery without PV, and a real hybrid serves
+    the house from it.
+    """
     rig = Rig("SH10RT", EVENING_UTC)
     rig.sim.set_load(None, 1500)
     rig.sim.set_battery(None, soc_pct=70.0)
