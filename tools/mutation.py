@@ -54,7 +54,7 @@ def stage(target: Path, config: dict) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="Mutation testing with mutmut (staged copy)")
     parser.add_argument("--stage", type=Path, default=ROOT / ".tox/mutation-stage")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()

@@ -36,7 +36,8 @@ async def read_clock(client, unit: int = 1) -> tuple[int, ...]:
 
 def instants(fields: tuple[int, ...], zone: ZoneInfo) -> list[datetime]:
     """Every UTC instant whose local time in `zone` shows these fields (0, 1 or 2)."""
-    local = datetime(*fields)
+    year, month, day, hour, minute, second = fields
+    local = datetime(year, month, day, hour, minute, second)
     found = []
     for fold in (0, 1):
         candidate = local.replace(tzinfo=zone, fold=fold).astimezone(UTC)
