@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from typing import Any
 
 import ops
@@ -17,7 +18,7 @@ from charms.sungrow_sim_k8s.v0.inverter import (
 
 import actions
 from config import Config
-from layer import SERVICE_NAME, make_layer
+from layer import READY_CHECK, SERVICE_NAME, make_layer
 from simulator_ctl import CtlError, own_inverter, run_ctl, to_results
 
 logger = logging.getLogger(__name__)
@@ -28,8 +29,13 @@ CONTAINER_NAME = "simulator"
 class SungrowSimCharm(ops.CharmBase):
     """Runs the simulator under Pebble and offers it on the `inverter` relation."""
 
+    _stored = ops.StoredState()
+
     def __init__(self, framework: ops.Framework):
         super().__init__(framework)
+        # The ready check's change id and success count at the last replan: Active needs
+        # a success after it (see _ready_since_replan).
+        self._stored.set_default(ready_change=None, ready_successes=0)
         self.container = self.unit.get_container(CONTAINER_NAME)
         self.inverter = InverterProvider(self, relation_name="inverter")
         framework.observe(self.on.collect_unit_status, self._on_collect_status)
@@ -41,6 +47,9 @@ class SungrowSimCharm(ops.CharmBase):
             self.on["inverter"].relation_joined,
         ):
             framework.observe(event, self._reconcile)
+        # Status follows the ready check: collect-status reads it from Pebble after these.
+        framework.observe(self.on[CONTAINER_NAME].pebble_check_failed, self._on_check_event)
+        framework.observe(self.on[CONTAINER_NAME].pebble_check_recovered, self._on_check_event)
         framework.observe(self.on.get_readings_action, self._on_get_readings_action)
         framework.observe(self.on.list_faults_action, self._on_list_faults_action)
         framework.observe(self.on.set_power_action, self._on_set_power_action)
@@ -64,9 +73,12 @@ class SungrowSimCharm(ops.CharmBase):
 
     @property
     def _host(self) -> str:
-        """The unit's stable DNS name inside the cluster (the app's headless service)."""
-        pod = self.unit.name.replace("/", "-")
-        return f"{pod}.{self.app.name}-endpoints.{self.model.name}.svc.cluster.local"
+        """The unit's own DNS name, as the pod resolves it (the app's headless service).
+
+        The charm container shares the pod's hostname and resolver, so its FQDN is the
+        name that reaches this unit (not the application's ClusterIP, which picks any).
+        """
+        return socket.getfqdn()
 
     def _reconcile(self, _: ops.EventBase) -> None:
         """Bring the relation data, open ports and the Pebble plan in line with the config."""
@@ -105,7 +117,28 @@ class SungrowSimCharm(ops.CharmBase):
             return
         self.container.add_layer(SERVICE_NAME, layer, combine=True)
         self.container.replan()
+        ready = self.container.get_checks(READY_CHECK).get(READY_CHECK)
+        self._stored.ready_change = str(ready.change_id) if ready and ready.change_id else None
+        self._stored.ready_successes = (ready.successes or 0) if ready else 0
         logger.info("Pebble layer updated and replanned")
+
+    def _on_check_event(self, event: ops.PebbleCheckEvent) -> None:
+        """Log a check's failure or recovery; collect-status then reports it."""
+        logger.info("Pebble check %s: %s", event.info.name, type(event).__name__)
+
+    def _ready_since_replan(self, info: ops.pebble.CheckInfo) -> bool:
+        """Whether the ready check is up and has succeeded since the last replan.
+
+        A new check starts "up" before it ever ran, so "up" alone is not enough: it must
+        have more successes than at the replan (any, if Pebble restarted it since). A
+        Pebble without the `successes` count (before 1.23) is trusted on "up" alone.
+        """
+        if info.status != ops.pebble.CheckStatus.UP:
+            return False
+        if info.successes is None:
+            return True
+        same_run = info.change_id is not None and str(info.change_id) == self._stored.ready_change
+        return info.successes > (self._stored.ready_successes if same_run else 0)
 
     def _set_version(self) -> None:
         try:
@@ -127,7 +160,7 @@ class SungrowSimCharm(ops.CharmBase):
             return
         try:
             services = self.container.get_services(SERVICE_NAME)
-            ready = self.container.get_checks("ready").get("ready")
+            ready = self.container.get_checks(READY_CHECK).get(READY_CHECK)
         except (ops.pebble.ConnectionError, ops.pebble.APIError):
             event.add_status(ops.WaitingStatus(f"waiting for the {CONTAINER_NAME} container"))
             return
@@ -137,7 +170,17 @@ class SungrowSimCharm(ops.CharmBase):
         if not services[SERVICE_NAME].is_running():
             event.add_status(ops.MaintenanceStatus("starting the simulator"))
             return
-        if ready is None or ready.status != ops.pebble.CheckStatus.UP:
+        if ready is None:
+            event.add_status(ops.MaintenanceStatus("configuring the simulator's ready check"))
+            return
+        if ready.status == ops.pebble.CheckStatus.DOWN:
+            event.add_status(
+                ops.MaintenanceStatus(
+                    f"simulator not ready: check {READY_CHECK!r} failing, Pebble restarts it"
+                )
+            )
+            return
+        if not self._ready_since_replan(ready):
             event.add_status(ops.MaintenanceStatus("waiting for the simulator to be ready"))
             return
         # E.g. "SH10RT modbus+sungrow+http"; live power is in the get-readings action.

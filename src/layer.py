@@ -42,15 +42,19 @@ def serve_command(config: Config, serial: str) -> str:
     return shlex.join(args)
 
 
-def _alive_port(config: Config) -> int:
-    """The port whose TCP listener proves the process is alive."""
-    if "modbus" in config.protocols or "sungrow" in config.protocols:
-        return config.modbus_port
-    return config.ws_port
+READY_CHECK = "ready"
 
 
 def make_layer(config: Config, serial: str) -> ops.pebble.Layer:
-    """Return the layer: the service, a ready check on the control API and a TCP alive check."""
+    """Return the layer: the service and one HTTP readiness check on its control API.
+
+    There is deliberately no `level: alive` check: Juju points the kubelet's liveness
+    probe at Pebble's `/v1/health?level=alive`, so an alive check that fails while the
+    service is stopped (invalid config) or starting would get the container killed in a
+    loop. The `ready` check restarts the service through `on-check-failure` (it catches a
+    frozen process, which a TCP check does not) and, at level `ready`, only takes the
+    pod out of Service endpoints while it fails. See docs/rock.md, "Health and probes".
+    """
     layer: ops.pebble.LayerDict = {
         "summary": "sungrow-sim simulated inverter",
         "description": "Pebble layer written by the sungrow-sim-k8s charm",
@@ -61,25 +65,17 @@ def make_layer(config: Config, serial: str) -> ops.pebble.Layer:
                 "command": serve_command(config, serial),
                 "startup": "enabled",
                 "environment": {"PYTHONUNBUFFERED": "1"},
-                "on-check-failure": {"alive": "restart", "ready": "restart"},
+                "on-check-failure": {READY_CHECK: "restart"},
             },
         },
         "checks": {
-            "ready": {
+            READY_CHECK: {
                 "override": "replace",
                 "level": "ready",
                 "period": "10s",
                 "timeout": "3s",
                 "threshold": 3,
                 "http": {"url": f"{CONTROL_URL}/v1/health"},
-            },
-            "alive": {
-                "override": "replace",
-                "level": "alive",
-                "period": "10s",
-                "timeout": "3s",
-                "threshold": 3,
-                "tcp": {"host": "127.0.0.1", "port": _alive_port(config)},
             },
         },
     }

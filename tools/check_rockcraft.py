@@ -5,8 +5,10 @@
    (relative to the repository root). When that file is absent, say so and skip this step.
 2. Check that rock/requirements.txt, which the rock installs, pins every dependency of
    rock/pyproject.toml at the same version, so the rock cannot drift from the package.
-3. Check the Pebble wiring the charm and the docs rely on: a `sungrow-sim` service, and
-   every check named in `on-check-failure` defined under `checks`.
+3. Check the Pebble wiring the charm and the docs rely on: a `sungrow-sim` service,
+   every check named in `on-check-failure` defined under `checks`, and no check with a
+   `level` (Juju points the kubelet's probes at Pebble's /v1/health?level=alive and
+   level=ready, and the rock's checks fail while Juju holds the service).
 
 Exit 0 when everything checked passes, 1 with one line per problem otherwise.
 """
@@ -85,6 +87,12 @@ def pebble_errors(project: dict[str, Any]) -> list[str]:
         for check in service.get("on-check-failure") or {}:
             if check not in checks:
                 problems.append(f"pebble: service {name!r} refers to undefined check {check!r}")
+    for name, check in checks.items():
+        if (check or {}).get("level"):
+            problems.append(
+                f"pebble: check {name!r} has level {check['level']!r}; the kubelet's probes "
+                "would act on it while Juju holds the service (docs/rock.md)"
+            )
     return problems
 
 

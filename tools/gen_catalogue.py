@@ -6,6 +6,10 @@ Writes rock/src/sungrow_sim/registers/data/{models,registers}.json. Facts taken 
 file: device codes, which registers each model has, addresses, types, scales, levels and
 scan blocks. Our own knowledge added here: nominal power, phases, MPPT count and the plant
 quantity that drives each register. Nothing at run time reads the register file.
+
+The device tables of Sungrow's protocol documents (transcribed in data/protocol.json) add
+the models SunGather's file lacks (with their phases and MPPT count from those tables) and
+the strings per MPPT of every listed model.
 """
 
 from __future__ import annotations
@@ -189,6 +193,8 @@ STRING_RE = re.compile(r"^string_(\d+)_current$")
 def nominal_kw(model: str) -> float:
     """Nominal AC power from the model name (SG10RT -> 10, SH3K6 -> 3.6, SG33K3J -> 33.3)."""
     name = model.removeprefix("LP_P")
+    if m := re.match(r"^MG(\d+)RL$", name):
+        return float(m.group(1))
     if m := re.match(r"^S[GH](\d+)K(\d)(?!\d)", name):
         return float(f"{m.group(1)}.{m.group(2)}")
     m = re.match(r"^S?[GH]?(\d+(?:\.\d+)?)", name[2:] if name[:2] in ("SG", "SH") else name)
@@ -299,6 +305,7 @@ def main(source: Path, out: Path = DATA) -> None:
                 ),
             }
         )
+    siblings = add_document_models(models, json.loads((DATA / "protocol.json").read_text()))
     out.mkdir(parents=True, exist_ok=True)
     hybrids = [name for name in all_models if name.startswith("SH")]
     extra_hold = [
@@ -307,6 +314,9 @@ def main(source: Path, out: Path = DATA) -> None:
     registers = registers_for("input", read, all_models) + registers_for(
         "holding", hold + extra_hold, all_models
     )
+    for entry in registers:  # a document-only model answers what its sibling answers
+        if entry["models"]:
+            entry["models"] += [new for new, old in siblings.items() if old in entry["models"]]
     scan = {"input": [[r["start"], r["range"]] for r in scan_read]}
     scan["holding"] = [[r["start"], r["range"]] for r in scan_hold]
     (out / "models.json").write_text(json.dumps({"models": models}, indent=1) + "\n")
@@ -314,6 +324,49 @@ def main(source: Path, out: Path = DATA) -> None:
         json.dumps({"registers": registers, "scan": scan}, indent=1) + "\n"
     )
     print(f"{len(models)} models, {len(registers)} registers written to {out}")
+
+
+def sibling_of(name: str, family: str, phases: int, known: dict[str, dict]) -> dict:
+    """The SunGather model a document-only model borrows its blocks and registers from.
+
+    Same series suffix (SH8.0RT-20 -> SH10RT-20), else the first of the same family and
+    phase count (MG5RL -> a single-phase SH).
+    """
+    suffix = re.sub(r"^[A-Z]+[\d.]+", "", name)
+    same = [m for m in known.values() if m["family"] == family and m["phases"] == phases]
+    for m in same:
+        if suffix and re.sub(r"^[A-Z]+[\d.]+", "", m["name"]) == suffix:
+            return m
+    return same[0]
+
+
+def add_document_models(models: list[dict], protocol: dict) -> dict[str, str]:
+    """Models from the documents' device tables; MPPTs and strings for every listed model.
+
+    Returns new model name -> the SunGather sibling whose registers it shares.
+    """
+    known = {m["name"]: m for m in models}
+    siblings: dict[str, str] = {}
+    for family, data in protocol["families"].items():
+        for row in data["models"]:
+            entry = known.get(row["name"])
+            if entry is None:
+                sibling = sibling_of(row["name"], family, row["phases"], known)
+                siblings[row["name"]] = sibling["name"]
+                entry = {
+                    "name": row["name"],
+                    "device_code": int(row["code"], 16),
+                    "family": family,
+                    "nominal_power_w": round(nominal_kw(row["name"]) * 1000),
+                    "phases": row["phases"],
+                    "mppt_count": row["mppt"],
+                    "input_blocks": sibling["input_blocks"],
+                    "holding_blocks": sibling["holding_blocks"],
+                }
+                models.append(entry)
+            entry["mppt_count"] = row["mppt"]  # the document's table is the ground truth
+            entry["strings_per_mppt"] = row["strings"]
+    return siblings
 
 
 if __name__ == "__main__":

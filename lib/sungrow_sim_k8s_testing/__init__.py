@@ -19,6 +19,10 @@ check what your charm reads::
         ...
         sim.clear_faults()
 
+Without Juju, `LocalSimulator` runs `sungrow-sim serve` on free local ports with the
+same methods; `wait_until(predicate, timeout)` waits for a consumer to see a change;
+`requests()` says which client read what.
+
 `bundle_path("sungather-sim")` is a bundle with SunGather and the simulator.
 See docs/consumer-testing.md in the repository for a complete test.
 """
@@ -32,6 +36,16 @@ from sungrow_sim_k8s_testing.connection import (
     inverter_from_state,
     inverter_from_unit_info,
 )
+from sungrow_sim_k8s_testing.control import (
+    RequestRecord,
+    Setting,
+    WaitTimeoutError,
+    as_results,
+    parse_requests,
+    parse_settings,
+    wait_until,
+)
+from sungrow_sim_k8s_testing.local import ControlApiError, LocalSimulator
 from sungrow_sim_k8s_testing.params import (
     CHARM_NAME,
     FAULT_KINDS,
@@ -70,17 +84,26 @@ __all__ = [
     "FAULT_SCOPES",
     "IMAGE_RESOURCE",
     "ConnectionInfoError",
+    "ControlApiError",
     "DeployArgs",
     "Fault",
     "InverterState",
+    "LocalSimulator",
+    "RequestRecord",
     "ResultsError",
+    "Setting",
     "Simulator",
     "SimulatorState",
+    "WaitTimeoutError",
+    "as_results",
     "bundle_path",
     "deploy_args",
     "fault_params",
     "inverter_from_state",
     "inverter_from_unit_info",
     "parse_faults",
+    "parse_requests",
+    "parse_settings",
     "power_params",
+    "wait_until",
 ]

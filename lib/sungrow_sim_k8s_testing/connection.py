@@ -6,12 +6,12 @@ what its own charm reads over the relation, field by field.
 
 from __future__ import annotations
 
-from charms.sungrow_sim_k8s.v0.inverter import (
+from jubilant import UnitInfo
+from sungrow_sim_k8s_lib.inverter import (
     DEFAULT_RELATION_NAME,
     Inverter,
     InverterUnitData,
 )
-from jubilant import UnitInfo
 
 from sungrow_sim_k8s_testing.state import SimulatorState
 
@@ -38,11 +38,9 @@ def inverter_from_unit_info(
     assert relation.local_unit is not None  # filtered above
     databag = {str(k): str(v) for k, v in relation.local_unit.data.items()}
     data = InverterUnitData.from_databag(databag)
-    inverter = Inverter.from_unit_data(
-        relation.relation_id, unit_name, data, databag.get("ingress-address")
-    )
+    inverter, why = Inverter.from_unit_data_or_problem(relation.relation_id, unit_name, data)
     if inverter is None:
-        raise ConnectionInfoError(f"{unit_name} has not published a host and ports yet: {databag}")
+        raise ConnectionInfoError(f"{unit_name} is not usable yet ({why}): {databag}")
     return inverter
 
 
@@ -66,7 +64,7 @@ def inverter_from_state(
             "unit-id": inverter.unit_id,
         }
     )
-    found = Inverter.from_unit_data(-1, unit_name, data, None)
+    found = Inverter.from_unit_data(-1, unit_name, data)
     if found is None:
         raise ConnectionInfoError(f"{unit_name} serves no protocol: {state.ports}")
     return found

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import shlex
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import jubilant
-from charms.sungrow_sim_k8s.v0.inverter import DEFAULT_RELATION_NAME, Inverter
+from sungrow_sim_k8s_lib.inverter import DEFAULT_RELATION_NAME, Inverter
 
 from sungrow_sim_k8s_testing.connection import (
     ConnectionInfoError,
     inverter_from_state,
     inverter_from_unit_info,
+)
+from sungrow_sim_k8s_testing.control import (
+    RequestRecord,
+    Setting,
+    parse_requests,
+    parse_settings,
 )
 from sungrow_sim_k8s_testing.params import (
     CHARM_NAME,
@@ -24,6 +32,8 @@ from sungrow_sim_k8s_testing.params import (
     unit_name,
 )
 from sungrow_sim_k8s_testing.state import Fault, InverterState, SimulatorState, parse_faults
+
+CONTROL_PORT = 8090  # the charm's control API port, on the pod's loopback (src/config.py)
 
 Unit = int | str
 """A unit number (0), "leader", or a full unit name ("sungrow-sim-k8s/0")."""
@@ -137,6 +147,65 @@ class Simulator:
     def set_power(self, watts: float | Literal["auto"], unit: Unit = 0) -> InverterState:
         """Pin PV power to `watts`, or "auto" to follow the simulated sun again."""
         return InverterState.from_results(self.run("set-power", power_params(watts), unit))
+
+    def set_state(self, state: Literal["run", "stop", "standby"], unit: Unit = 0) -> InverterState:
+        """Switch the work state (set-state action)."""
+        return InverterState.from_results(self.run("set-state", {"state": state}, unit))
+
+    def set_battery(
+        self,
+        *,
+        soc: float | None = None,
+        power: float | None = None,
+        auto: bool = False,
+        unit: Unit = 0,
+    ) -> InverterState:
+        """Set a hybrid's battery: SOC and/or a fixed power, or auto (set-battery action)."""
+        if soc is None and power is None and not auto:
+            raise ValueError("give soc, power or auto=True")
+        if power is not None and auto:
+            raise ValueError("power and auto exclude each other")
+        params: dict[str, Any] = {"soc": soc, "power": power, "auto": True if auto else None}
+        clean = {k: v for k, v in params.items() if v is not None}
+        return InverterState.from_results(self.run("set-battery", clean, unit))
+
+    def control(self, path: str, unit: Unit = 0, body: Mapping[str, Any] | None = None) -> Any:
+        """Call the control API inside the unit's simulator container (juju ssh).
+
+        The control API listens on the pod's loopback only; this runs the rock's own
+        Python there. Used for what no action returns (requests, settings).
+        """
+        spec = json.dumps(
+            {
+                "url": f"http://127.0.0.1:{CONTROL_PORT}{path}",
+                "method": "GET" if body is None else "POST",
+                "data": None if body is None else json.dumps(body),
+            }
+        )
+        code = (
+            f"import json,urllib.request as u;s=json.loads({spec!r});"
+            "d=s['data'];r=u.Request(s['url'],data=d.encode() if d else None,"
+            "method=s['method'],headers={'Content-Type':'application/json'});"
+            "print(u.urlopen(r,timeout=10).read().decode())"
+        )
+        out = self.juju.ssh(
+            self._resolve(unit), f"python3 -c {shlex.quote(code)}", container="simulator"
+        )
+        return json.loads(out)
+
+    def requests(self, unit: Unit = 0, *, unit_id: int | None = None) -> list[RequestRecord]:
+        """What each client asked the unit's simulator for (GET /v1/requests)."""
+        query = f"?unit_id={unit_id}" if unit_id is not None else ""
+        return parse_requests(self.control(f"/v1/requests{query}", unit))
+
+    def settings(self, unit: Unit = 0) -> list[Setting]:
+        """The unit's device settings (GET /v1/settings)."""
+        return parse_settings(self.control("/v1/settings", unit))
+
+    def set_setting(self, name: str, value: float | str, unit: Unit = 0) -> Setting:
+        """Set one device setting by name (POST /v1/settings)."""
+        answer = self.control("/v1/settings", unit, {"name": name, "value": value})
+        return Setting.from_json(answer["setting"])
 
     def inject_fault(self, kind: str, unit: Unit = 0, **options: Any) -> Fault:
         """Inject a fault and return it with its id.

@@ -133,8 +133,10 @@ class InverterState:
 class SimulatorState:
     """What `get-readings` returns: version, ports per protocol, and the unit's inverter.
 
-    The charm returns its own inverter's entry beside `version` and `protocols`; a whole
-    `ctl state` (an `inverters` list) parses too.
+    The charm returns its own inverter's entry beside `version` and `protocols`. A whole
+    `sungrow-sim ctl state` is control API JSON (snake_case keys, typed values), not
+    action results: convert it with `control.as_results` first, then its `inverters`
+    list parses (LocalSimulator does that).
     """
 
     version: str

@@ -1,5 +1,6 @@
 """Fixtures: a simulator subprocess per test, pinned to known readings, and value checks."""
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,9 +11,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from expect import SERIALS, pin_readings
 from simproc import SimProcess, start_simulator
-from support.oracle import register_file as find_register_file
 
-REGISTER_FILE = find_register_file()  # shared/ beside the checkout (or a folder above it)
+REPO = Path(__file__).resolve().parent.parent.parent
+# shared/ beside the repository, as in CI; SUNGATHER_REGISTER_FILE for a git worktree.
+REGISTER_FILE = Path(
+    os.environ.get("SUNGATHER_REGISTER_FILE")
+    or REPO.parent / "shared" / "reference" / "sungather-registers-sungrow.yaml"
+)
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ Environment:
     TESTER_CHARM_PATH: the packed tester charm (optional: packed with
         tests/integration/tester/pack.sh when charmcraft is on PATH).
     SUNGATHER_CHARM, SUNGATHER_CHANNEL: where test_sungather deploys SunGather from
-        (default: "sungather" from Charmhub, latest/edge).
+        (default: "sungather-k8s" from Charmhub, latest/edge); SUNGATHER_IMAGE: the
+        `sungather-image` resource when SUNGATHER_CHARM is a local .charm.
 """
 
 from __future__ import annotations

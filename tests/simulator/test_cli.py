@@ -230,9 +230,9 @@ def test_inject_fault_help_lists_every_kind_with_its_options():
         assert option in out
 
 
-def test_models_lists_the_92_models():
+def test_models_lists_the_117_models():
     lines = run("models").stdout.splitlines()
-    assert len(lines) == 92
+    assert len(lines) == 117
     assert any(line.startswith("SH10RT ") and "0x0E03" in line for line in lines)
 
 
@@ -309,6 +309,20 @@ def test_ctl_says_when_the_simulator_is_not_there():
     result = run("ctl", "--url", "http://127.0.0.1:9", "state")
     assert result.returncode == 1
     assert "cannot reach the simulator at http://127.0.0.1:9" in result.stderr
+
+
+def test_ctl_control_port_reaches_a_server_started_with_serve_control_port(tmp_path):
+    sim = launch(serve_command("--serial", "SIMPORT001"), tmp_path)
+    try:
+        port = str(sim.ports["control_port"])
+        result = run("ctl", "--control-port", port, "state")
+        both = run("ctl", "--control-port", port, "--url", "http://127.0.0.1:9", "state")
+    finally:
+        sim.stop()
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["inverters"][0]["serial"] == "SIMPORT001"
+    assert both.returncode == 2
+    assert "not allowed with argument" in both.stderr
 
 
 def test_ctl_rejects_a_bad_value_with_the_servers_reason(tmp_path):

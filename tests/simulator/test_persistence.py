@@ -106,11 +106,12 @@ def test_a_corrupt_state_file_is_kept_aside_and_the_simulator_starts(tmp_path):
 
 def test_saving_replaces_the_file_atomically(tmp_path):
     store = StateStore(tmp_path)
+    first = time.time() - 10
     state = SavedState(
-        saved_at=1.0, clock=datetime(2026, 1, 1, tzinfo=UTC), inverters={}, faults=[]
+        saved_at=first, clock=datetime(2026, 1, 1, tzinfo=UTC), inverters={}, faults=[]
     )
     store.save(state)
-    store.save(state.model_copy(update={"saved_at": 2.0}))
+    store.save(state.model_copy(update={"saved_at": first + 5}))
     loaded = store.load()
-    assert loaded is not None and loaded.saved_at == 2.0
+    assert loaded is not None and loaded.saved_at == first + 5
     assert [p.name for p in tmp_path.iterdir()] == [STATE_FILE]

@@ -24,6 +24,7 @@ from support.simproc import launch
 
 ROCKCRAFT_YAML = Path(__file__).resolve().parents[2] / "rock" / "rockcraft.yaml"
 SERVICE = "sungrow-sim"
+CHECK = "sungrow-sim-health"
 PORT_FLAGS = ("--modbus-port", "--ws-port", "--http-port", "--control-port")
 SG10RT_DEVICE_CODE = 0x2433  # SPEC.md device type codes; SG10RT is the CLI's default model
 
@@ -63,12 +64,20 @@ def test_service_listens_on_all_interfaces_and_unprivileged_ports():
 def test_health_check_targets_the_control_api_of_the_command():
     project = rock_project()
     argv = shlex.split(project["services"][SERVICE]["command"])
-    url = urlsplit(project["checks"]["sungrow-sim-alive"]["http"]["url"])
+    url = urlsplit(project["checks"][CHECK]["http"]["url"])
 
     assert url.hostname == argv[argv.index("--control-bind") + 1]
     assert url.port == int(argv[argv.index("--control-port") + 1])
     assert url.path == "/v1/health"
-    assert "sungrow-sim-alive" in project["services"][SERVICE]["on-check-failure"]
+    assert CHECK in project["services"][SERVICE]["on-check-failure"]
+
+
+def test_no_check_has_a_level_a_kubelet_probe_would_act_on():
+    # Juju's liveness probe is Pebble's /v1/health?level=alive, readiness level=ready;
+    # the rock's check fails whenever the service is held, so it must have neither.
+    checks = rock_project()["checks"]
+
+    assert {name: check.get("level") for name, check in checks.items()} == {CHECK: None}
 
 
 @pytest.fixture
@@ -94,7 +103,7 @@ async def test_rock_command_serves_the_device_code_over_modbus(rock_service: dic
 
 @pytest.mark.timeout(60)
 def test_rock_health_check_url_answers_ok(rock_service: dict[str, int]):
-    url = urlsplit(rock_project()["checks"]["sungrow-sim-alive"]["http"]["url"])
+    url = urlsplit(rock_project()["checks"][CHECK]["http"]["url"])
     local = url._replace(netloc=f"{url.hostname}:{rock_service['control_port']}").geturl()
 
     with urllib.request.urlopen(local, timeout=5) as response:

@@ -37,7 +37,7 @@ def register_file() -> Path:
 
     (Or beside a folder above it: a git worktree may sit deeper than the checkout.)
     """
-    env = os.environ.get("SUNGATHER_REGISTERS")
+    env = os.environ.get("SUNGATHER_REGISTER_FILE") or os.environ.get("SUNGATHER_REGISTERS")
     if env:
         return Path(env)
     relative = Path("shared") / "reference" / "sungather-registers-sungrow.yaml"

@@ -42,7 +42,7 @@ def test_pebble_ready_adds_the_exact_layer_and_starts_the_service(ctx: Ctx):
                 "command": DEFAULT_COMMAND,
                 "startup": "enabled",
                 "environment": {"PYTHONUNBUFFERED": "1"},
-                "on-check-failure": {"alive": "restart", "ready": "restart"},
+                "on-check-failure": {"ready": "restart"},
             }
         },
         "checks": {
@@ -53,14 +53,6 @@ def test_pebble_ready_adds_the_exact_layer_and_starts_the_service(ctx: Ctx):
                 "timeout": "3s",
                 "threshold": 3,
                 "http": {"url": "http://127.0.0.1:8090/v1/health"},
-            },
-            "alive": {
-                "override": "replace",
-                "level": "alive",
-                "period": "10s",
-                "timeout": "3s",
-                "threshold": 3,
-                "tcp": {"host": "127.0.0.1", "port": 502},
             },
         },
     }
@@ -93,13 +85,15 @@ def test_only_modbus_opens_only_the_modbus_port(ctx: Ctx):
     assert out.opened_ports == {testing.TCPPort(502)}
 
 
-def test_only_http_checks_liveness_on_the_websocket_port(ctx: Ctx):
-    state = testing.State(containers={container()}, config={"protocols": "http"})
+@pytest.mark.parametrize("protocols", ["modbus", "http", "modbus,sungrow,http"])
+def test_no_protocol_set_gets_an_alive_level_check(ctx: Ctx, protocols: str):
+    state = testing.State(containers={container()}, config={"protocols": protocols})
 
     out = ctx.run(ctx.on.config_changed(), state)
 
-    alive = out.get_container("simulator").plan.checks["alive"]
-    assert alive.tcp == {"host": "127.0.0.1", "port": 8082}
+    checks = out.get_container("simulator").plan.checks
+    assert [name for name, c in checks.items() if c.level == pebble.CheckLevel.ALIVE] == []
+    assert checks["ready"].http == {"url": "http://127.0.0.1:8090/v1/health"}
 
 
 def test_config_changed_puts_every_option_into_the_command(ctx: Ctx):
@@ -235,11 +229,15 @@ def test_status_is_maintenance_while_the_ready_check_is_down(ctx: Ctx):
 
     out = ctx.run(ctx.on.update_status(), testing.State(containers={starting}))
 
-    assert out.unit_status == testing.MaintenanceStatus("waiting for the simulator to be ready")
+    assert out.unit_status == testing.MaintenanceStatus(
+        "simulator not ready: check 'ready' failing, Pebble restarts it"
+    )
 
 
 def test_status_asks_pebble_only_and_runs_no_command_in_the_workload(ctx: Ctx):
-    up = testing.CheckInfo("ready", level=pebble.CheckLevel.READY, status=pebble.CheckStatus.UP)
+    up = testing.CheckInfo(
+        "ready", level=pebble.CheckLevel.READY, status=pebble.CheckStatus.UP, successes=1
+    )
     running = container(
         layers=running_layer(),
         service_statuses={SERVICE_NAME: pebble.ServiceStatus.ACTIVE},

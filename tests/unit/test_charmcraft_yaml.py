@@ -60,3 +60,18 @@ def test_action_enums_agree_with_the_params_class(action: str, param: str):
     values = list(typing.get_args(literal))
 
     assert ACTION_SPECS[action]["params"][param]["enum"] == values
+
+
+def test_the_packed_charm_gets_only_lib_charms():
+    # charmcraft's uv plugin copies lib/ whole; everything there but charms/ (the
+    # library packages, the jubilant test helpers, pyproject.toml) is kept out by prime.
+    lib = Path(__file__).parents[2] / "lib"
+    prime = CHARMCRAFT["parts"]["charm"]["prime"]
+    entries = sorted(
+        p.name
+        for p in lib.iterdir()
+        if p.name not in ("charms", "__pycache__") and p.name[0] != "."
+    )
+
+    assert sorted(e.removeprefix("-lib/") for e in prime) == entries
+    assert all(e.startswith("-lib/") for e in prime)

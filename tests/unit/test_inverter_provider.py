@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from ops import testing
 from support.charm import container
 
@@ -12,6 +13,13 @@ from charm import SungrowSimCharm
 Ctx = testing.Context[SungrowSimCharm]
 
 MODEL = testing.Model(name="lab")
+POD_FQDN = "sungrow-sim-k8s-0.sungrow-sim-k8s-endpoints.lab.svc.cluster.local"
+
+
+@pytest.fixture(autouse=True)
+def pod_fqdn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The charm container's FQDN, as the pod's resolver gives it in Kubernetes."""
+    monkeypatch.setattr("charm.socket.getfqdn", lambda *_: POD_FQDN)
 
 
 def test_relation_joined_publishes_the_unit_inverter(ctx: Ctx):
@@ -22,7 +30,7 @@ def test_relation_joined_publishes_the_unit_inverter(ctx: Ctx):
 
     data = out.get_relation(relation.id).local_unit_data
     assert {k: v for k, v in data.items() if "address" not in k and k != "egress-subnets"} == {
-        "host": "sungrow-sim-k8s-0.sungrow-sim-k8s-endpoints.lab.svc.cluster.local",
+        "host": POD_FQDN,
         "modbus-port": "502",
         "ws-port": "8082",
         "http-port": "80",
@@ -34,7 +42,10 @@ def test_relation_joined_publishes_the_unit_inverter(ctx: Ctx):
     }
 
 
-def test_each_unit_publishes_its_own_host_and_serial():
+def test_each_unit_publishes_its_own_fqdn_and_serial(monkeypatch: pytest.MonkeyPatch):
+    # The host is what the unit's own pod resolves as its FQDN, not a name built from the
+    # unit and model names (which breaks with a custom cluster domain).
+    monkeypatch.setattr("charm.socket.getfqdn", lambda *_: "pod-3.sim-endpoints.lab.example")
     ctx = testing.Context(SungrowSimCharm, unit_id=3)
     relation = testing.Relation("inverter")
     state = testing.State(containers={container()}, relations={relation}, model=MODEL)
@@ -42,7 +53,7 @@ def test_each_unit_publishes_its_own_host_and_serial():
     out = ctx.run(ctx.on.relation_joined(relation, remote_unit=0), state)
 
     data = out.get_relation(relation.id).local_unit_data
-    assert data["host"] == "sungrow-sim-k8s-3.sungrow-sim-k8s-endpoints.lab.svc.cluster.local"
+    assert data["host"] == "pod-3.sim-endpoints.lab.example"
     assert data["serial"] == "SIM0000003"
 
 

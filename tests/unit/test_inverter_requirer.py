@@ -127,12 +127,14 @@ def test_partial_data_becomes_available_once_complete(ctx: Ctx):
     assert [type(e) for e in events] == [InverterAvailableEvent]
 
 
-def test_a_missing_host_falls_back_to_the_ingress_address(ctx: Ctx):
+def test_a_missing_host_is_not_usable_even_with_an_ingress_address(ctx: Ctx):
+    # The ingress address of a Kubernetes provider is its application's ClusterIP, which
+    # can reach another unit: no fallback.
     relation = relation_for_testing({0: {"modbus-port": "502", "ingress-address": "10.1.2.3"}})
 
     found = inverters(ctx, testing.State(relations={relation}))
 
-    assert found[0].host == "10.1.2.3"
+    assert found == []
 
 
 def test_ports_without_protocols_imply_the_protocols(ctx: Ctx):
@@ -171,7 +173,7 @@ def test_a_malformed_unit_is_skipped_with_a_warning(ctx: Ctx, caplog: pytest.Log
         found = inverters(ctx, testing.State(relations={relation}))
 
     assert [i.unit_name for i in found] == ["sungrow-sim-k8s/1"]
-    assert "skipping sungrow-sim-k8s/0: malformed inverter data (modbus-port:" in caplog.text
+    assert "skipping sungrow-sim-k8s/0: malformed data: modbus-port:" in caplog.text
 
 
 def test_an_out_of_range_port_is_malformed(ctx: Ctx):

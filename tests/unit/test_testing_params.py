@@ -14,6 +14,7 @@ from sungrow_sim_k8s_testing import (
     FAULT_SCOPES,
     IMAGE_RESOURCE,
     InverterState,
+    RequestRecord,
     Simulator,
     bundle_path,
     deploy_args,
@@ -154,15 +155,32 @@ def test_image_resource_is_the_charms_oci_image():
     assert project["name"] == CHARM_NAME
 
 
+# Options of the sungather-k8s charm (its charmcraft.yaml) that the bundle may set.
+SUNGATHER_K8S_OPTIONS = {
+    "inverter-host",
+    "inverter-port",
+    "connection-type",
+    "inverter-model",
+    "scan-interval",
+    "smart-meter",
+    "level",
+    "enable-webserver",
+    "webserver-port",
+    "log-level",
+}
+
+
 def test_sungather_bundle_configures_existing_simulator_options_and_points_at_unit_0():
     bundle = yaml.safe_load(bundle_path("sungather-sim").read_text())
     options = charmcraft()["config"]
     assert isinstance(options, dict)
     sim = bundle["applications"][CHARM_NAME]
-    sungather = bundle["applications"]["sungather"]
+    sungather = bundle["applications"]["sungather-k8s"]
 
     assert bundle["bundle"] == "kubernetes"
+    assert sungather["charm"] == "sungather-k8s"
     assert set(sim["options"]) <= set(options["options"])
+    assert set(sungather["options"]) <= SUNGATHER_K8S_OPTIONS
     assert sungather["options"]["inverter-host"] == f"{CHARM_NAME}-0.{CHARM_NAME}-endpoints"
     assert sungather["options"]["inverter-port"] == sim["options"]["modbus-port"]
     assert sungather["options"]["connection-type"] in sim["options"]["protocols"].split(",")
@@ -183,7 +201,7 @@ def test_the_consumer_docs_use_the_helpers_real_api():
 
     assert {"deploy", "wait_active", "inverter", "set_power", "inject_fault"} <= called
     assert {"deploy", "inverter", "clear_faults", "run"} <= documented
-    known = [Simulator, InverterState]
+    known = [Simulator, InverterState, RequestRecord]
     missing = [n for n in called | documented if not any(hasattr(k, n) for k in known)]
     assert missing == []
 

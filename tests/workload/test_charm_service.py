@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shlex
+import signal
 import socket
 import subprocess
 import sys
@@ -48,6 +49,7 @@ class Running:
     layer_command: list[str]
     ports: dict[str, int]
     checks: dict[str, Any]
+    pid: int
 
     def flag(self, name: str) -> str:
         return self.layer_command[self.layer_command.index(name) + 1]
@@ -92,7 +94,7 @@ def start(config: Config, tmp_path: Path) -> Iterator[Running]:
     try:
         ports = wait_ready(process, ready_file)
         checks = {name: check.to_dict() for name, check in layer.checks.items()}
-        yield Running(config, shlex.split(service.command), ports, checks)
+        yield Running(config, shlex.split(service.command), ports, checks, process.pid)
     finally:
         process.terminate()
         try:
@@ -179,13 +181,32 @@ def test_the_ready_check_url_answers_ok(charm_service: Running):
         assert json.loads(response.read()) == {"status": "ok"}
 
 
-@pytest.mark.timeout(60)
-def test_the_alive_check_port_is_the_modbus_listener(charm_service: Running):
-    tcp = charm_service.checks["alive"]["tcp"]
+def parse_seconds(text: str) -> float:
+    assert text.endswith("s"), text
+    return float(text[:-1])
 
-    assert tcp["port"] == int(charm_service.flag("--modbus-port"))
-    with socket.create_connection(("127.0.0.1", charm_service.ports["modbus_port"]), timeout=5):
-        pass
+
+@pytest.mark.timeout(60)
+def test_the_ready_check_fails_for_a_frozen_simulator_a_tcp_check_would_pass(
+    charm_service: Running,
+):
+    # SIGSTOP: the kernel still completes TCP handshakes, the HTTP check gets no answer
+    # within the check's own timeout, so Pebble's on-check-failure restarts the service.
+    ready = charm_service.checks["ready"]
+    url = urlsplit(ready["http"]["url"])
+    local = url._replace(netloc=f"127.0.0.1:{charm_service.ports['control_port']}").geturl()
+    os.kill(charm_service.pid, signal.SIGSTOP)
+    try:
+        with socket.create_connection(
+            ("127.0.0.1", charm_service.ports["control_port"]), timeout=5
+        ):
+            pass
+        with pytest.raises(OSError):  # TimeoutError is an OSError
+            urllib.request.urlopen(local, timeout=parse_seconds(ready["timeout"]))
+    finally:
+        os.kill(charm_service.pid, signal.SIGCONT)
+    with urllib.request.urlopen(local, timeout=5) as response:
+        assert response.status == 200
 
 
 @pytest.mark.timeout(60)

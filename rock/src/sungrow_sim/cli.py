@@ -53,6 +53,11 @@ SERVE_FLAGS: tuple[ServeFlag, ...] = (
     ("operation", "flush_interval_s", {"type": float}, "seconds between state saves (default {default})"),
     ("operation", "ready_file", {"type": Path}, "write the bound ports as JSON here once listening"),
     ("operation", "log_level", {"choices": ["debug", "info", "warning", "error"]}, "default {default}"),
+    ("limits (docs/robustness.md)", "max_connections", {"type": int}, "open connections per listener (default {default})"),
+    ("limits (docs/robustness.md)", "max_connections_per_peer", {"type": int}, "open connections per listener from one peer address (default {default})"),
+    ("limits (docs/robustness.md)", "idle_timeout_s", {"type": float}, "close a connection that sent nothing this long; 0 never (default {default})"),
+    ("limits (docs/robustness.md)", "request_timeout_s", {"type": float}, "close a connection whose request head or frame takes longer (default {default})"),
+    ("limits (docs/robustness.md)", "max_faults", {"type": int}, "active faults at most; 409 beyond (default {default})"),
 )  # fmt: skip
 # CLI flag -> config key, for the flags that set one inverter, and for the server.
 INVERTER_FLAGS = tuple(key for group, key, _, _ in SERVE_FLAGS if group == "inverter")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -12,6 +13,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -82,6 +84,12 @@ class ServeConfig(BaseModel):
     tick_s: float = Field(default=1.0, gt=0, le=60)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     ready_file: Path | None = None
+    # Limits (docs/robustness.md): per listener, per peer address, idle and slow clients.
+    max_connections: int = Field(default=512, ge=1, le=100_000)
+    max_connections_per_peer: int = Field(default=256, ge=1, le=100_000)
+    idle_timeout_s: float = Field(default=300.0, ge=0, le=86_400)
+    request_timeout_s: float = Field(default=10.0, gt=0, le=3600)
+    max_faults: int = Field(default=1000, ge=1, le=100_000)
     winet: WinetOptions = Field(default_factory=WinetOptions)
     inverters: list[InverterConfig] = Field(
         default_factory=lambda: [InverterConfig()], min_length=1
@@ -96,6 +104,24 @@ class ServeConfig(BaseModel):
             raise ValueError(
                 f"unknown time zone {value!r} (use an IANA name like Europe/Berlin)"
             ) from None
+        return value
+
+    @field_validator("start_time")
+    @classmethod
+    def _clock_range(cls, value: datetime | None) -> datetime | None:
+        if value is not None and not 2000 <= value.year <= 2099:
+            raise ValueError("the inverter clock shows years 2000..2099 only")
+        return value
+
+    @field_validator("control_token")
+    @classmethod
+    def _token_on_public_bind(cls, value: str | None, info: ValidationInfo) -> str | None:
+        bind = info.data.get("control_bind", "127.0.0.1")
+        if value is not None and not value.strip() and not is_loopback_host(bind):
+            raise ValueError(
+                f"an empty token with --control-bind {bind} would open the control API to "
+                "every peer; set a token or bind the control API to 127.0.0.1"
+            )
         return value
 
     @field_validator("protocols", mode="before")
@@ -116,6 +142,16 @@ class ServeConfig(BaseModel):
     def http_port_is_default(self) -> bool:
         """True when nobody asked for the HTTP port (it may then be skipped if privileged)."""
         return "http_port" not in self.model_fields_set
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether a bind address only accepts peers on this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False
 
 
 def _flag(loc: list[str], message: str) -> tuple[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import time
 import uuid
@@ -110,17 +111,60 @@ class Fault(FaultSpec):
         return wire < hi and lo < wire + count
 
 
-class FaultSet:
-    """Active faults, with expiry and seeded probability."""
+class FaultLimitError(ValueError):
+    """More faults than the configured maximum would be active."""
 
-    def __init__(self, seed: int = 0, clock=time.time) -> None:
+
+DEFAULT_MAX_FAULTS = 1000
+
+
+class FaultSet:
+    """Active faults, with expiry and seeded probability.
+
+    Indexed by kind, so matching a request only looks at the kinds it asks about, and
+    expiry is checked only when the earliest expiry has passed: both stay cheap however
+    many faults are active (at most `max_faults`).
+    """
+
+    def __init__(self, seed: int = 0, clock=time.time, max_faults: int = DEFAULT_MAX_FAULTS):
         self._faults: dict[str, Fault] = {}
+        self._by_kind: dict[str, dict[str, Fault]] = {}
+        self._rank: dict[str, int] = {}  # insertion order, for matching across kinds
+        self._inserted = 0
+        self._next_expiry = math.inf
         self._rng = random.Random(seed)
         self._clock = clock
+        self.max_faults = max_faults
         self.version = 0  # bumped on every change, for persistence and image refresh
 
+    def _insert(self, fault: Fault) -> None:
+        self._faults[fault.id] = fault
+        self._inserted += 1
+        self._rank[fault.id] = self._inserted
+        self._by_kind.setdefault(fault.kind, {})[fault.id] = fault
+        if fault.expires is not None:
+            self._next_expiry = min(self._next_expiry, fault.expires)
+
+    def _remove(self, fault: Fault) -> None:
+        del self._faults[fault.id]
+        del self._rank[fault.id]
+        of_kind = self._by_kind[fault.kind]
+        del of_kind[fault.id]
+        if not of_kind:
+            del self._by_kind[fault.kind]
+
     def add(self, spec: FaultSpec) -> Fault:
-        """Activate a fault."""
+        """Activate a fault.
+
+        Raises:
+            FaultLimitError: if `max_faults` faults are active already.
+        """
+        self._expire()
+        if len(self._faults) >= self.max_faults:
+            raise FaultLimitError(
+                f"{len(self._faults)} faults are active, the maximum (--max-faults); "
+                "clear some first"
+            )
         now = self._clock()
         fault = Fault(
             **spec.model_dump(),
@@ -128,44 +172,72 @@ class FaultSet:
             created=now,
             expires=now + spec.duration_s if spec.duration_s else None,
         )
-        self._faults[fault.id] = fault
+        self._insert(fault)
         self.version += 1
         return fault
 
-    def restore(self, faults: list[Fault]) -> None:
-        """Re-activate saved faults that have not expired."""
+    def restore(self, faults: list[Fault]) -> int:
+        """Re-activate saved faults that have not expired (up to the maximum); how many."""
+        kept = 0
         for fault in faults:
-            self._faults[fault.id] = fault
+            if len(self._faults) >= self.max_faults:
+                break
+            if fault.id in self._faults:
+                self._remove(self._faults[fault.id])
+            self._insert(fault)
+            kept += 1
         self.version += 1
-        self.active()
+        self._expire(force=True)
+        return kept
 
     def clear(self, kind: str | None = None) -> list[Fault]:
         """Remove all faults, or all of one kind; returns what was removed."""
-        removed = [f for f in self._faults.values() if kind is None or f.kind == kind]
+        if kind is None:
+            removed = list(self._faults.values())
+        else:
+            removed = list(self._by_kind.get(kind, {}).values())
         for fault in removed:
-            del self._faults[fault.id]
+            self._remove(fault)
         if removed:
             self.version += 1
         return removed
 
-    def active(self) -> list[Fault]:
-        """Faults in force now (expired ones are dropped)."""
+    def remove(self, faults: list[Fault]) -> None:
+        """Remove these faults (those still active)."""
+        for fault in faults:
+            if fault.id in self._faults:
+                self._remove(self._faults[fault.id])
+                self.version += 1
+
+    def _expire(self, force: bool = False) -> None:
         now = self._clock()
-        expired = [
-            f.id for f in self._faults.values() if f.expires is not None and f.expires <= now
-        ]
-        for fault_id in expired:
-            del self._faults[fault_id]
+        if not force and now < self._next_expiry:
+            return
+        expired = [f for f in self._faults.values() if f.expires is not None and f.expires <= now]
+        for fault in expired:
+            self._remove(fault)
+        self._next_expiry = min(
+            (f.expires for f in self._faults.values() if f.expires is not None), default=math.inf
+        )
         if expired:
             self.version += 1
+
+    def __len__(self) -> int:
+        self._expire()
+        return len(self._faults)
+
+    def active(self) -> list[Fault]:
+        """Faults in force now (expired ones are dropped)."""
+        self._expire()
         return list(self._faults.values())
 
     def of_kind(self, kind: str, unit_id: int | None = None) -> Fault | None:
         """First active fault of a kind that applies to a unit (plant faults)."""
-        for fault in self.active():
-            if fault.kind == kind and (
-                fault.unit_id is None or unit_id is None or fault.unit_id == unit_id
-            ):
+        if kind not in self._by_kind:
+            return None
+        self._expire()
+        for fault in self._by_kind.get(kind, {}).values():
+            if fault.unit_id is None or unit_id is None or fault.unit_id == unit_id:
                 return fault
         return None
 
@@ -180,8 +252,19 @@ class FaultSet:
         """The first matching transport fault that fires (probability drawn per request)."""
         if not self._faults:
             return None
-        for fault in self.active():
-            if fault.kind in kinds and fault.covers(protocols, unit_id, wire, count):
+        self._expire()
+        candidates = [self._by_kind[k] for k in kinds if k in self._by_kind]
+        if not candidates:
+            return None
+        if len(candidates) > 1:  # keep insertion order across kinds, as before
+            matching = sorted(
+                (f for group in candidates for f in group.values()),
+                key=lambda f: self._rank[f.id],
+            )
+        else:
+            matching = list(candidates[0].values())
+        for fault in matching:
+            if fault.covers(protocols, unit_id, wire, count):
                 if fault.probability >= 1 or self._rng.random() < fault.probability:
                     return fault
         return None

@@ -96,11 +96,25 @@ class Inverter:
 
     def backfill_today(self, clock: SimClock, substep_s: float = 300.0) -> None:
         """Integrate the plant from local midnight to now, as if it had run all day."""
+        local = clock.local()
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        self.backfill(clock, (local - midnight).total_seconds(), substep_s=substep_s)
+
+    def backfill(
+        self,
+        clock: SimClock,
+        elapsed_s: float,
+        controls: Controls | None = None,
+        substep_s: float = 300.0,
+    ) -> None:
+        """Integrate the plant over the `elapsed_s` simulated seconds up to now.
+
+        With `controls` (the overrides and faults in force) it catches up on a downtime:
+        the clock moved on while the process was away, so the counters do too.
+        """
         now = clock.now()
         local = clock.local(now)
-        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        elapsed = (local - midnight).total_seconds()
-        self.plant.step(now, local, elapsed, Controls(), max_substep_s=substep_s)
+        self.plant.step(now, local, elapsed_s, controls or Controls(), max_substep_s=substep_s)
 
     def readings(self) -> dict[str, Any]:
         """The headline readings, in engineering units (hybrid-only ones None on SG)."""

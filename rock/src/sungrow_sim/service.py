@@ -14,16 +14,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sungrow_sim import __version__
-from sungrow_sim.clock import SimClock
+from sungrow_sim.clock import ClockRangeError, SimClock
 from sungrow_sim.config import ServeConfig
 from sungrow_sim.control import ControlApi, start_control
 from sungrow_sim.faults import FaultSet
-from sungrow_sim.persistence import StateStore, snapshot
+from sungrow_sim.health import Health
+from sungrow_sim.persistence import SavedState, StateRejectedError, StateStore, snapshot
 from sungrow_sim.plant import Counters
+from sungrow_sim.plant.model import MAX_SUBSTEP_S
+from sungrow_sim.protocols.limits import BUDGET, Limits, warn_fd_limit
 from sungrow_sim.protocols.modbus import ModbusOptions, ModbusServer, public_key_for
 from sungrow_sim.protocols.winet import WinetServer, start_winet
+from sungrow_sim.ratelimit import limit_library_logs, log_limited
 from sungrow_sim.registers import catalogue
-from sungrow_sim.simulator import Simulator
+from sungrow_sim.simulator import ControlError, Simulator
 
 log = logging.getLogger("sungrow_sim")
 
@@ -32,18 +36,42 @@ class StartupError(RuntimeError):
     """The server cannot start as configured (the message says what to change)."""
 
 
+DOWNTIME_SUBSTEPS = 10_000  # at most this many plant steps to catch up on a downtime
+MAX_DOWNTIME_S = 30 * 86_400.0  # simulated downtime caught up on at most (then it stops)
+
+
 def build(
     config: ServeConfig,
     store: StateStore | None = None,
     on_change: Callable[[], None] | None = None,
 ) -> Simulator:
-    """The simulator a config describes, with saved state restored."""
+    """The simulator a config describes, with saved state restored.
+
+    A saved state that parses but does not fit (a clock or override out of range for
+    this inverter) is kept aside like a damaged file, and the simulator starts fresh.
+    """
     saved = store.load() if store else None
+    if saved is not None and store is not None:
+        try:
+            return _build(config, saved, on_change)
+        except StateRejectedError as err:
+            store.put_aside(str(err))
+    return _build(config, None, on_change)
+
+
+def _build(
+    config: ServeConfig, saved: SavedState | None, on_change: Callable[[], None] | None
+) -> Simulator:
     start = config.start_time
     if start is None:
         start = saved.clock_now(config.time_scale) if saved else datetime.now(UTC)
-    faults = FaultSet(seed=config.seed)
-    sim = Simulator(SimClock(start, config.time_scale, config.timezone), faults, on_change)
+    faults = FaultSet(seed=config.seed, max_faults=config.max_faults)
+    try:
+        clock = SimClock(start, config.time_scale, config.timezone)
+    except ClockRangeError as err:
+        raise StateRejectedError(f"clock: {err}") from None
+    sim = Simulator(clock, faults, on_change)
+    caught_up: list[Any] = []
     for index, inv in enumerate(config.inverters):
         spec = catalogue().model(inv.model)
         counters = saved.counters_for(inv.unit_id, inv.model, inv.serial) if saved else None
@@ -61,20 +89,47 @@ def build(
         inverter = sim.add_inverter(inv.unit_id, inv.model, inv.serial, plant, counters)
         if fresh:
             inverter.backfill_today(sim.clock)
+        else:
+            caught_up.append(inverter)
         if (
             saved
             and inv.unit_id in saved.inverters
             and saved.inverters[inv.unit_id].model == inv.model
         ):
-            for key, value in saved.inverters[inv.unit_id].overrides.items():
-                setattr(inverter.overrides, key, value)
+            _restore_overrides(sim, inverter, saved.inverters[inv.unit_id].overrides)
     if saved:
-        faults.restore(saved.faults)
-        log.info(
-            "restored state from %s (%d faults active)", store and store.path, len(faults.active())
-        )
+        kept = faults.restore(saved.faults)
+        if kept < len(saved.faults):
+            log.warning("restored %d of %d saved faults (--max-faults)", kept, len(saved.faults))
+        if config.start_time is None:
+            _catch_up(sim, caught_up, (start - saved.clock).total_seconds())
+        log.info("restored state (%d faults active)", len(faults.active()))
     sim.refresh()
     return sim
+
+
+def _restore_overrides(sim: Simulator, inverter: Any, overrides: dict[str, Any]) -> None:
+    """Apply saved overrides through the same checks as the control API."""
+    unit = inverter.info.unit_id
+    try:
+        sim.set_power(unit, overrides.get("power_w"))
+        sim.set_load(unit, overrides.get("load_w"))
+        if overrides.get("battery_power_w") is not None:
+            sim.set_battery(unit, power_w=overrides["battery_power_w"])
+    except ControlError as err:
+        raise StateRejectedError(f"overrides of unit {unit}: {err}") from None
+    inverter.overrides.state = overrides.get("state")
+
+
+def _catch_up(sim: Simulator, inverters: list[Any], downtime_s: float) -> None:
+    """Integrate the plants over the simulated time the process was away (kill -9 too)."""
+    downtime_s = min(max(0.0, downtime_s), MAX_DOWNTIME_S)
+    if not downtime_s or not inverters:
+        return
+    substep = max(MAX_SUBSTEP_S, downtime_s / DOWNTIME_SUBSTEPS)
+    for inverter in inverters:
+        inverter.backfill(sim.clock, downtime_s, inverter.controls(sim.faults), substep)
+    log.info("caught up on %.0f simulated seconds of downtime", downtime_s)
 
 
 def _fresh_counters(nominal_w: int, seed: int) -> Counters:
@@ -94,6 +149,15 @@ class Service:
         self.store = StateStore(config.state_dir) if config.state_dir else None
         self._saved_version = -1
         self._serving = False  # control changes are saved once the listeners run
+        self.health = Health()
+        self.limits = Limits(
+            max_connections=config.max_connections,
+            max_connections_per_peer=config.max_connections_per_peer,
+            idle_timeout_s=config.idle_timeout_s,
+            request_timeout_s=config.request_timeout_s,
+        )
+        self._save_soon = asyncio.Event()  # a control change asks the flusher to save now
+        self._commit: asyncio.Future[None] | None = None  # waiters for the next save
         self.sim = build(config, self.store, self._save_if_changed)
         self.ports: dict[str, int] = {}
         self._closers: list[Any] = []
@@ -103,6 +167,9 @@ class Service:
     async def start(self) -> None:
         """Bind everything; raise StartupError with advice when a port is unusable."""
         cfg = self.config
+        limit_library_logs()
+        self.health.add_check("connections", BUDGET.problem)
+        asyncio.get_running_loop().set_exception_handler(_limited_exception_handler)
         protocols = set(cfg.protocols)
         if protocols & {"modbus", "sungrow"}:
             serial = cfg.inverters[0].serial
@@ -111,24 +178,38 @@ class Service:
                 encrypted="sungrow" in protocols,
                 public_key=public_key_for(f"{cfg.seed}:{serial}"),
             )
-            modbus = ModbusServer(self.sim, options)
+            modbus = ModbusServer(self.sim, options, self.limits)
             self.ports["modbus_port"] = await self._bind(
                 "modbus-port", modbus.start, cfg.bind, cfg.modbus_port
             )
             self._closers.append(modbus.stop)
         if "http" in protocols:
             await self._start_winet()
-        api = ControlApi(self.sim, cfg.control_token, listeners=self._protocol_view)
+        api = ControlApi(
+            self.sim,
+            cfg.control_token,
+            listeners=self._protocol_view,
+            health=self.health.view,
+            commit=self.commit,
+        )
+        if cfg.control_token:
+            log.info(
+                "control API: bearer token required (set, %d characters)", len(cfg.control_token)
+            )
+        else:
+            log.info("control API: no token, loopback peers only")
         runner, port = await self._bind(
             "control-port",
-            lambda h, p: start_control(api, h, p),
+            lambda h, p: start_control(api, h, p, self.limits),
             cfg.control_bind,
             cfg.control_port,
         )
         self.ports["control_port"] = port
         self._closers.append(runner.cleanup)
         self._serving = True
-        self._tasks.append(asyncio.create_task(self.sim.run_ticker(cfg.tick_s)))
+        self._tasks.append(
+            asyncio.create_task(self.sim.run_ticker(cfg.tick_s, self._report("ticker")))
+        )
         if self.store:
             self._tasks.append(asyncio.create_task(self._flusher()))
         self._announce()
@@ -144,6 +225,7 @@ class Service:
                 http_port_optional=cfg.http_port_is_default,
                 options=cfg.winet,
                 seed=cfg.seed,
+                limits=self.limits,
             )
         except OSError as err:
             raise StartupError(_bind_advice("ws-port/--http-port", err)) from None
@@ -200,22 +282,96 @@ class Service:
             tmp.write_text(json.dumps(self.ports))
             tmp.replace(cfg.ready_file)
 
+    def _report(self, component: str) -> Callable[[str | None], None]:
+        def report(problem: str | None) -> None:
+            if problem is None:
+                self.health.clear(component)
+            else:
+                self.health.report(component, problem)
+
+        return report
+
     def _save_if_changed(self) -> None:
+        """After a control change: faults changed, so ask the flusher to save soon.
+
+        Debounced: a burst of injections is one save, and the write and fsync run in a
+        worker thread, never on the event loop inside a request.
+        """
         if not self._serving:
             return
         if self.store and self.sim.faults.version != self._saved_version:
-            self.save()
+            self._save_soon.set()
 
     def save(self) -> None:
-        """Persist now."""
+        """Persist now (raises OSError if the disk refuses)."""
         if self.store:
-            self._saved_version = self.sim.faults.version
+            version = self.sim.faults.version
             self.store.save(snapshot(self.sim))
+            self._saved_version = version
+
+    async def commit(self) -> None:
+        """Wait until a save that includes the changes made so far is done (group commit).
+
+        Raises the save's error (OSError, ...) if it fails: the caller takes its change
+        back. Concurrent callers share one save; without a state dir it returns at once.
+        """
+        if not self.store or not self._serving:
+            return
+        if self._commit is None:
+            self._commit = asyncio.get_running_loop().create_future()
+            self._save_soon.set()
+        await asyncio.shield(self._commit)
+
+    async def _save_async(self) -> None:
+        if self.store:
+            waiters, self._commit = self._commit, None
+            version = self.sim.faults.version
+            try:
+                state = snapshot(self.sim)  # on the loop: a consistent picture
+                await asyncio.to_thread(self.store.save, state)
+            except Exception as err:
+                if waiters is not None and not waiters.done():
+                    waiters.set_exception(err)
+                    waiters.exception()  # retrieved: no "never retrieved" warning
+                raise
+            self._saved_version = version
+            if waiters is not None and not waiters.done():
+                waiters.set_result(None)
 
     async def _flusher(self) -> None:
+        """Save every flush interval, or soon after a fault change; retry with backoff.
+
+        A failing save (ENOSPC, EIO, a read-only file system, a bug) is logged once a
+        minute, shown in /v1/health and retried after 1, 2, 4 .. 60 s; once a save works
+        the problem clears.
+        """
+        interval = self.config.flush_interval_s
+        wait = interval
+        failures = 0
         while True:
-            await asyncio.sleep(self.config.flush_interval_s)
-            self.save()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._save_soon.wait(), wait)
+                await asyncio.sleep(SAVE_DEBOUNCE_S)  # collect the rest of a burst
+            self._save_soon.clear()
+            try:
+                await self._save_async()
+            except Exception as err:
+                failures += 1
+                wait = min(MAX_SAVE_BACKOFF_S, 2.0 ** (failures - 1))
+                log_limited(
+                    log, logging.ERROR, "save",
+                    "cannot save state (%s); retrying in %gs", _os_reason(err), wait,
+                    exc_info=not isinstance(err, OSError),
+                )  # fmt: skip
+                self.health.report(
+                    "state", f"cannot save state since {failures} attempt(s): {_os_reason(err)}"
+                )
+                continue
+            if failures:
+                log.warning("state saved again after %d failed attempt(s)", failures)
+                self.health.clear("state")
+            failures = 0
+            wait = interval
 
     async def stop(self) -> None:
         """Cancel tasks, save, close listeners."""
@@ -224,9 +380,41 @@ class Service:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self.save()
+        try:
+            self.save()
+        except Exception as err:
+            log.error("final save failed: %s", _os_reason(err))
         for close in reversed(self._closers):
             await close()
+
+
+SAVE_DEBOUNCE_S = 0.02
+MAX_SAVE_BACKOFF_S = 60.0
+
+
+def _os_reason(err: BaseException) -> str:
+    if isinstance(err, OSError) and err.errno is not None:
+        return f"{errno.errorcode.get(err.errno, err.errno)}: {err.strerror}"
+    return repr(err)
+
+
+def _limited_exception_handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The loop's exception handler, one report per kind and minute.
+
+    At the file-descriptor limit asyncio reports every failed accept; those and any other
+    unhandled error are logged rate limited, without a traceback after the first.
+    """
+    message = str(context.get("message", "unhandled exception in event loop"))
+    exc = context.get("exception")
+    if isinstance(exc, OSError) and exc.errno in (errno.EMFILE, errno.ENFILE):
+        warn_fd_limit(f"accept() failed ({exc.strerror})")
+        return
+    kind = f"{message}:{type(exc).__name__}"
+    log_limited(
+        log, logging.WARNING, kind, "event loop: %s%s", message,
+        f" ({exc!r})" if exc is not None else "", exc_info=False,
+    )  # fmt: skip
+    del loop
 
 
 def _bind_advice(flag: str, err: OSError, port: int | None = None) -> str:

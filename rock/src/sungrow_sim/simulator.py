@@ -9,10 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from sungrow_sim import __version__
-from sungrow_sim.clock import SimClock
+from sungrow_sim.clock import FIRST_YEAR, LAST_YEAR, ClockRangeError, SimClock, check_fields
 from sungrow_sim.faults import Fault, FaultSet, FaultSpec
 from sungrow_sim.inverter import Inverter
 from sungrow_sim.plant import Counters, Plant, PlantConfig, WorkState
+from sungrow_sim.ratelimit import log_limited
 from sungrow_sim.registers import START, STOP, ExceptionCode, Table, catalogue
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ class Simulator:
         local = self.clock.local()
         fields = [local.year, local.month, local.day, local.hour, local.minute, local.second]
         touched_clock = False
+        state: str | None = None
         for offset, value in enumerate(values):
             wire = address + offset
             if wire in CLOCK_WIRE:
@@ -93,12 +95,20 @@ class Simulator:
             elif wire in START_STOP_WIRES:
                 if value not in (START, STOP):
                     return ExceptionCode.ILLEGAL_VALUE
-                inverter.overrides.state = None if value == START else "stop"
+                state = "start" if value == START else "stop"
+        # Validate everything before applying anything: a refused write changes nothing.
+        when = None
         if touched_clock:
             try:
-                self.clock.set(datetime(*fields))  # type: ignore[arg-type]
-            except ValueError:
+                when = self.clock.checked(check_fields(fields))
+            except ClockRangeError as err:
+                log_limited(log, logging.INFO, "clock-write", "clock write refused: %s", err)
                 return ExceptionCode.ILLEGAL_VALUE
+        if state is not None:
+            inverter.overrides.state = None if state == "start" else "stop"
+        if when is not None:
+            self.clock.set(when)
+            self._last_wall = self.clock.wall()
         self.refresh()
         return None
 
@@ -106,6 +116,7 @@ class Simulator:
 
     def tick(self) -> None:
         """Advance every plant by the simulated time since the last tick."""
+        self._wrap_clock()
         wall = self.clock.wall()
         dt = (wall - self._last_wall) * self.clock.time_scale
         self._last_wall = wall
@@ -122,12 +133,42 @@ class Simulator:
             inverter.advance(now, local, 0, self.faults)
         self.on_change()
 
-    async def run_ticker(self, interval_s: float = 1.0) -> None:
-        """Tick forever (cancel to stop)."""
+    def _wrap_clock(self) -> None:
+        """Past 2099-12-31 23:59:59 the clock starts again at 2000-01-01 (its range)."""
+        if self.clock.local().year > LAST_YEAR:
+            log.warning(
+                "the inverter clock ran past %d: it starts again at %d", LAST_YEAR, FIRST_YEAR
+            )
+            self.clock.set(datetime(FIRST_YEAR, 1, 1))
+
+    async def run_ticker(
+        self, interval_s: float = 1.0, report: Callable[[str | None], None] | None = None
+    ) -> None:
+        """Tick forever (cancel to stop); a failing tick is logged, reported and retried.
+
+        `report` gets the problem (a message) while ticks fail and None once one works.
+        """
         self._last_wall = self.clock.wall()
+        failing = False
         while True:
             await asyncio.sleep(interval_s)
-            self.tick()
+            try:
+                self.tick()
+            except Exception as err:
+                log_limited(
+                    log, logging.ERROR, "ticker", "plant ticker failed, retrying: %r", err,
+                    exc_info=not failing,
+                )  # fmt: skip
+                failing = True
+                if report:
+                    report(f"plant ticker failing: {err!r}")
+                self._last_wall = self.clock.wall()  # do not integrate the failed interval twice
+                continue
+            if failing:
+                failing = False
+                log.warning("plant ticker recovered")
+                if report:
+                    report(None)
 
     # -- control -------------------------------------------------------------------------
 
@@ -193,8 +234,11 @@ class Simulator:
         return inverter
 
     def set_clock(self, when: datetime) -> None:
-        """Jump the simulated clock."""
-        self.clock.set(when)
+        """Jump the simulated clock (ControlError outside the clock's documented range)."""
+        try:
+            self.clock.set(when)
+        except ClockRangeError as err:
+            raise ControlError(f"time: {err}") from None
         self._last_wall = self.clock.wall()
         self.refresh()
 
@@ -211,6 +255,16 @@ class Simulator:
         removed = self.faults.clear(kind)
         self.refresh()
         return removed
+
+    def remove_faults(self, faults: list[Fault]) -> None:
+        """Take back faults just injected (their save failed)."""
+        self.faults.remove(faults)
+        self.refresh()
+
+    def restore_faults(self, faults: list[Fault]) -> None:
+        """Put back faults just cleared (their save failed)."""
+        self.faults.restore(faults)
+        self.refresh()
 
     # -- views ---------------------------------------------------------------------------
 

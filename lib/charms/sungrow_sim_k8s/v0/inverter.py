@@ -6,25 +6,28 @@ protocols, the model, its device type code, the serial number and the Modbus uni
 There is no application databag. Every field is optional, so readers cope with partial
 data, and protocol names a reader does not know are kept, not rejected.
 
-Install as a Python package (Charmhub libraries are deprecated)::
+Install as a Python package under a regular name (docs/requirer.md)::
 
     uv add "sungrow-sim-k8s-lib @ git+https://github.com/sungrow-sim/sungrow-sim-k8s#subdirectory=lib"
+    from sungrow_sim_k8s_lib.inverter import InverterRequirer
 
-Requirer (a charm that reads the inverter)::
+or vendor this file into your charm's lib/charms/sungrow_sim_k8s/v0/ (Charmhub style).
 
-    from charms.sungrow_sim_k8s.v0.inverter import InverterRequirer
+Requirer (a charm that reads the inverter; docs/requirer.md has the full recipe)::
 
     class MyCharm(ops.CharmBase):
         def __init__(self, framework: ops.Framework):
             super().__init__(framework)
             self.inverter = InverterRequirer(self, relation_name="inverter")
-            framework.observe(self.inverter.on.inverter_available, self._reconfigure)
-            framework.observe(self.inverter.on.inverter_changed, self._reconfigure)
-            framework.observe(self.inverter.on.inverter_gone, self._reconfigure)
+            for event in (self.inverter.on.inverter_available,
+                          self.inverter.on.inverter_changed,
+                          self.inverter.on.inverter_gone):
+                framework.observe(event, self._reconcile)
 
-        def _reconfigure(self, event: ops.EventBase):
+        def _reconcile(self, event: ops.EventBase):
             for inverter in self.inverter.inverters:
-                connect(inverter.host, inverter.ports["modbus"], inverter.unit_id)
+                connect(inverter.host, inverter.port_for("modbus"), inverter.unit_id)
+            # self.inverter.problems says why any other related unit is not usable yet
 
 Provider (the sungrow-sim-k8s charm)::
 
@@ -37,6 +40,7 @@ Unit tests of a requirer get a ready relation from `relation_for_testing()`.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -54,7 +58,7 @@ LIBAPI = 0
 
 # Increment this PATCH version before using `charmcraft publish-lib` or reset
 # to 0 if you are raising the major API version
-LIBPATCH = 2
+LIBPATCH = 3
 
 PYDEPS = ["pydantic>=2"]
 
@@ -150,10 +154,20 @@ class Inverter(pydantic.BaseModel):
 
     @classmethod
     def from_unit_data(
-        cls, relation_id: int, unit_name: str, data: InverterUnitData, fallback_host: str | None
+        cls, relation_id: int, unit_name: str, data: InverterUnitData
     ) -> Inverter | None:
-        """Build the inverter, or None while the data lacks a host or any port."""
-        host = data.host or fallback_host
+        """Build the inverter, or None while the data lacks a host or any port.
+
+        There is no fallback to the unit's `ingress-address`: for a Kubernetes provider
+        that is the application's ClusterIP, which can reach another unit of it.
+        """
+        return cls.from_unit_data_or_problem(relation_id, unit_name, data)[0]
+
+    @classmethod
+    def from_unit_data_or_problem(
+        cls, relation_id: int, unit_name: str, data: InverterUnitData
+    ) -> tuple[Inverter | None, str | None]:
+        """The inverter, or None and why it is not usable yet."""
         protocols = data.protocols or _guess_protocols(data)
         ports: dict[str, int] = {}
         for protocol in ("modbus", "sungrow"):
@@ -163,12 +177,15 @@ class Inverter(pydantic.BaseModel):
             ports["http"] = data.http_port
         if "http" in protocols and data.ws_port:
             ports["ws"] = data.ws_port
-        if not host or not ports:
-            return None
-        return cls(
+        if not data.host:
+            return None, "no host published yet"
+        if not ports:
+            served = ",".join(protocols) or "none"
+            return None, f"no port published for its protocols ({served})"
+        inverter = cls(
             relation_id=relation_id,
             unit_name=unit_name,
-            host=host,
+            host=data.host,
             protocols=protocols,
             ports=ports,
             model=data.model,
@@ -176,6 +193,43 @@ class Inverter(pydantic.BaseModel):
             serial=data.serial,
             unit_id=data.unit_id if data.unit_id is not None else 1,
         )
+        return inverter, None
+
+    def port_for(self, connection: str) -> int:
+        """The port a client connects to for a connection type, as SunGather names them.
+
+        "modbus" and "sungrow" (encrypted Modbus) share the Modbus port; "http" (the
+        WiNet-S mode of SunGather/SungrowClient) is the WebSocket port, which those
+        clients open first; "ws" is the same; "getparam" is the HTTP API port
+        (/device/getParam). Raises LookupError when the inverter does not serve it.
+        """
+        key = {"modbus": "modbus", "sungrow": "sungrow", "http": "ws", "ws": "ws"}.get(
+            connection, "http" if connection == "getparam" else None
+        )
+        if key is None:
+            raise LookupError(
+                f"unknown connection {connection!r}; one of modbus, sungrow, http, ws, getparam"
+            )
+        if key not in self.ports:
+            raise LookupError(
+                f"{self.unit_name} serves no {connection!r} connection "
+                f"(protocols: {','.join(self.protocols)}; ports: {self.ports})"
+            )
+        return self.ports[key]
+
+
+class InverterProblem(pydantic.BaseModel):
+    """Why a related provider unit is not a usable inverter (yet)."""
+
+    model_config = pydantic.ConfigDict(frozen=True)
+
+    relation_id: int
+    unit_name: str
+    message: str
+    """E.g. "no host published yet" or "malformed data: modbus-port: Input should be ..."."""
+
+    def __str__(self) -> str:
+        return f"{self.unit_name}: {self.message}"
 
 
 def _guess_protocols(data: InverterUnitData) -> tuple[str, ...]:
@@ -251,7 +305,20 @@ class InverterRequirerEvents(ops.ObjectEvents):
 
 
 class InverterRequirer(ops.Object):
-    """Reads, validates and tracks the inverters of every relation of the endpoint."""
+    """Reads, validates and tracks the inverters of every relation of the endpoint.
+
+    Events: `inverter_available` once a unit's data is usable (on relation-joined or
+    -changed), `inverter_changed` when a usable unit's data changes, `inverter_gone`
+    when it departs, its relation breaks or its data stops being usable. What was seen
+    is kept in the charm's stored state; a relation with no stored record (a charm that
+    adopted this library with relations already in place) starts from what it finds, so
+    events stay right without prior state: a departing unit is reported gone, a usable
+    one available.
+
+    `inverters` lists the usable inverters and `problems` why each other related unit is
+    not usable yet; neither ever lists a departing unit (ops still has it in
+    `relation.units` during relation-departed).
+    """
 
     on = InverterRequirerEvents()
     _stored = ops.StoredState()
@@ -259,8 +326,10 @@ class InverterRequirer(ops.Object):
     def __init__(self, charm: ops.CharmBase, relation_name: str = DEFAULT_RELATION_NAME):
         super().__init__(charm, relation_name)
         self._relation_name = relation_name
-        self._stored.set_default(seen={})
+        self._stored.set_default(seen={}, relations=[])
+        self._departing: dict[int, str] = {}
         events = charm.on[relation_name]
+        self.framework.observe(events.relation_joined, self._on_relation_changed)
         self.framework.observe(events.relation_changed, self._on_relation_changed)
         self.framework.observe(events.relation_departed, self._on_relation_departed)
         self.framework.observe(events.relation_broken, self._on_relation_broken)
@@ -270,49 +339,83 @@ class InverterRequirer(ops.Object):
         """One inverter per provider unit with usable data, over all relations."""
         found: list[Inverter] = []
         for relation in self.model.relations[self._relation_name]:
-            found.extend(self._inverters_of(relation).values())
+            found.extend(self._read(relation)[0].values())
         return found
 
-    def _inverters_of(
-        self, relation: ops.Relation, departing: ops.Unit | None = None
-    ) -> dict[str, Inverter]:
+    @property
+    def problems(self) -> list[InverterProblem]:
+        """Why each related provider unit without usable data is not an inverter yet.
+
+        Put them in the charm's status, e.g.
+        ``WaitingStatus("; ".join(map(str, requirer.problems)))``.
+        """
+        found: list[InverterProblem] = []
+        for relation in self.model.relations[self._relation_name]:
+            found.extend(self._read(relation)[1])
+        return found
+
+    def _departing_unit(self, relation: ops.Relation) -> str | None:
+        """The unit departing this relation in the current hook, if any."""
+        if relation.id in self._departing:
+            return self._departing[relation.id]
+        # An observer of relation-departed that runs before this library's own.
+        if os.environ.get("JUJU_RELATION_ID", "").rpartition(":")[2] == str(relation.id):
+            return os.environ.get("JUJU_DEPARTING_UNIT") or None
+        return None
+
+    def _read(self, relation: ops.Relation) -> tuple[dict[str, Inverter], list[InverterProblem]]:
         found: dict[str, Inverter] = {}
+        problems: list[InverterProblem] = []
+        departing = self._departing_unit(relation)
         for unit in sorted(relation.units, key=lambda u: u.name):
-            if departing is not None and unit.name == departing.name:
+            if unit.name == departing:
                 continue
-            databag = relation.data[unit]
             try:
-                data = InverterUnitData.from_databag(databag)
+                data = InverterUnitData.from_databag(relation.data[unit])
             except pydantic.ValidationError as e:
-                logger.warning(
-                    "skipping %s: malformed inverter data (%s)",
-                    unit.name,
-                    describe_validation_error(e),
+                why = f"malformed data: {describe_validation_error(e)}"
+                logger.warning("skipping %s: %s", unit.name, why)
+                problems.append(
+                    InverterProblem(relation_id=relation.id, unit_name=unit.name, message=why)
                 )
                 continue
-            inverter = Inverter.from_unit_data(
-                relation.id, unit.name, data, databag.get("ingress-address")
-            )
+            inverter, why = Inverter.from_unit_data_or_problem(relation.id, unit.name, data)
             if inverter is None:
-                logger.debug("skipping %s: no host or port published yet", unit.name)
+                logger.debug("skipping %s: %s", unit.name, why)
+                problems.append(
+                    InverterProblem(relation_id=relation.id, unit_name=unit.name, message=str(why))
+                )
                 continue
             found[unit.name] = inverter
-        return found
+        return found, problems
 
-    def _on_relation_changed(self, event: ops.RelationChangedEvent) -> None:
-        self._update(event.relation.id, self._inverters_of(event.relation))
+    def _on_relation_changed(self, event: ops.RelationEvent) -> None:
+        self._update(event.relation.id, self._read(event.relation)[0])
 
     def _on_relation_departed(self, event: ops.RelationDepartedEvent) -> None:
-        self._update(event.relation.id, self._inverters_of(event.relation, event.departing_unit))
+        departing = event.departing_unit
+        if departing is not None:
+            self._departing[event.relation.id] = departing.name
+        current = self._read(event.relation)[0]
+        if departing is not None and event.relation.id not in self._stored.relations:
+            # No record of this relation: the departing unit may have been in use.
+            self._stored.seen[f"{event.relation.id}:{departing.name}"] = ""
+        self._update(event.relation.id, current)
 
     def _on_relation_broken(self, event: ops.RelationBrokenEvent) -> None:
+        if event.relation.id not in self._stored.relations:
+            for unit in event.relation.units:  # no record: report whatever units ops has
+                self._stored.seen[f"{event.relation.id}:{unit.name}"] = ""
         self._update(event.relation.id, {})
+        self._stored.relations = [r for r in self._stored.relations if r != event.relation.id]
 
     def _update(self, relation_id: int, current: dict[str, Inverter]) -> None:
         """Compare with what was seen on the relation and emit the differences."""
         seen = self._stored.seen
         prefix = f"{relation_id}:"
         known = {key[len(prefix) :]: seen[key] for key in list(seen) if key.startswith(prefix)}
+        if relation_id not in self._stored.relations:
+            self._stored.relations = [*self._stored.relations, relation_id]
         for unit_name, inverter in current.items():
             blob = inverter.model_dump_json()
             if unit_name not in known:

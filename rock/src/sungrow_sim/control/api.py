@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import hmac
 import ipaddress
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Literal
@@ -13,7 +15,9 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sungrow_sim.faults import DESCRIPTIONS, FaultSpec
+from sungrow_sim.faults import DESCRIPTIONS, FaultLimitError, FaultSpec
+from sungrow_sim.protocols.limits import CONTROL_RESERVE_FDS, GuardedSite, Limits, Listener
+from sungrow_sim.ratelimit import log_limited
 from sungrow_sim.simulator import ControlError, Simulator
 from sungrow_sim.validation import one_line
 
@@ -71,9 +75,14 @@ class ControlApi:
         sim: Simulator,
         token: str | None = None,
         listeners: Callable[[], dict[str, dict[str, int]]] = dict,
+        health: Callable[[], dict[str, Any]] | None = None,
+        commit: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.sim = sim
-        self.token = token
+        self.token = token if token and token.strip() else None  # "": no token, loopback only
+        self.health_view = health or (lambda: {"status": "ok"})
+        # Fault changes are saved before they are answered (group commit): raises if not.
+        self.commit: Callable[[], Awaitable[None]] = commit or _nothing_to_save
         self.listeners = listeners  # the protocol ports, for /v1/state
         self.app = web.Application(middlewares=[self._guard], client_max_size=MAX_BODY)
         self.app.add_routes(
@@ -96,22 +105,46 @@ class ControlApi:
     async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if self.token is not None:
             given = request.headers.get("Authorization", "").removeprefix("Bearer ")
-            if not hmac.compare_digest(given.encode(), self.token.encode()):
+            # surrogateescape: a header of undecodable bytes compares as unequal, no 500
+            if not hmac.compare_digest(
+                given.encode("utf-8", "surrogateescape"), self.token.encode()
+            ):
+                log_limited(
+                    log, logging.WARNING, "auth",
+                    "control API: %s token from %s on %s %s",
+                    "wrong" if given else "missing", request.remote, request.method,
+                    request.path[:80],
+                )  # fmt: skip
                 return _error(401, "missing or wrong token (send Authorization: Bearer TOKEN)")
         elif not _is_loopback(request.remote):
+            log_limited(
+                log, logging.WARNING, "non-loopback",
+                "control API: refused non-loopback peer %s (no token set)", request.remote,
+            )  # fmt: skip
             return _error(403, "control API accepts loopback peers only unless a token is set")
         try:
             return await handler(request)
         except web.HTTPException as exc:
             return _error(exc.status, exc.reason)
+        except FaultLimitError as err:
+            return _error(409, str(err))
         except ControlError as err:
             return _error(422, str(err))
+        except Exception as err:
+            log_limited(
+                log, logging.ERROR, f"handler:{type(err).__name__}",
+                "control API: %s %s failed: %r", request.method, request.path[:80], err,
+                exc_info=True,
+            )  # fmt: skip
+            return _error(500, f"internal error: {type(err).__name__}")
 
     async def _body(self, request: web.Request, model: type[BaseModel]) -> Any:
         try:
-            raw = await request.json()
+            raw = await request.json(loads=_strict_loads)
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise web.HTTPBadRequest(reason="body is not valid JSON") from None
+        except ValueError as err:  # a 4300+ digit integer, NaN, Infinity, 1e400
+            raise web.HTTPBadRequest(reason=f"body is not valid JSON: {str(err)[:120]}") from None
         except RecursionError:  # e.g. 20000 nested arrays: json.loads gives up
             raise web.HTTPBadRequest(reason="body is not valid JSON: nested too deeply") from None
         if not isinstance(raw, dict):
@@ -135,7 +168,7 @@ class ControlApi:
         return web.json_response(self.sim.inverter_state(inverter))
 
     async def health(self, request: web.Request) -> web.Response:  # noqa: D102
-        return web.json_response({"status": "ok"})
+        return web.json_response(self.health_view())
 
     async def state(self, request: web.Request) -> web.Response:  # noqa: D102
         unit = self._unit(request)
@@ -171,6 +204,11 @@ class ControlApi:
     async def inject(self, request: web.Request) -> web.Response:  # noqa: D102
         spec = await self._body(request, FaultSpec)
         fault = self.sim.inject(spec)
+        try:
+            await self.commit()
+        except Exception as err:
+            self.sim.remove_faults([fault])
+            return _error(503, f"fault not injected: cannot save state ({_reason(err)})")
         log.info("fault injected: %s", fault.model_dump(exclude_none=True))
         return web.json_response(fault.model_dump(), status=201)
 
@@ -179,10 +217,41 @@ class ControlApi:
         if kind is not None and kind not in DESCRIPTIONS:
             raise web.HTTPBadRequest(reason=f"kind: unknown fault kind {kind!r}")
         removed = self.sim.clear_faults(kind)
+        try:
+            await self.commit()
+        except Exception as err:
+            self.sim.restore_faults(removed)
+            return _error(503, f"faults not cleared: cannot save state ({_reason(err)})")
         return web.json_response({"cleared": [f.model_dump() for f in removed]})
 
     async def kinds(self, request: web.Request) -> web.Response:  # noqa: D102
         return web.json_response({"kinds": DESCRIPTIONS})
+
+
+def _reason(err: Exception) -> str:
+    if isinstance(err, OSError) and err.errno is not None:
+        return f"{errno.errorcode.get(err.errno, err.errno)}: {err.strerror}"
+    return repr(err)
+
+
+async def _nothing_to_save() -> None:
+    return None
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:20]} is not a finite number")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+def _strict_loads(text: str) -> Any:
+    """json.loads without NaN, Infinity and numbers that overflow to infinity."""
+    return json.loads(text, parse_float=_finite, parse_constant=_no_constant)
 
 
 def _is_loopback(remote: str | None) -> bool:
@@ -194,10 +263,13 @@ def _is_loopback(remote: str | None) -> bool:
         return False
 
 
-async def start_control(api: ControlApi, host: str, port: int) -> tuple[web.AppRunner, int]:
+async def start_control(
+    api: ControlApi, host: str, port: int, limits: Limits | None = None
+) -> tuple[web.AppRunner, int]:
     """Serve the control API; returns the runner (for cleanup) and the bound port."""
     runner = web.AppRunner(api.app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_address=True)
+    listener = Listener("control", limits, reserve=CONTROL_RESERVE_FDS)
+    site = GuardedSite(runner, host, port, listener, reuse_address=True)
     await site.start()
     return runner, runner.addresses[0][1]

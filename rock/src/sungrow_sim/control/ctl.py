@@ -66,10 +66,17 @@ def add_ctl_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _connection_options(ctl: argparse.ArgumentParser) -> None:
-    ctl.add_argument(
+    where = ctl.add_mutually_exclusive_group()
+    where.add_argument(
         "--url",
         default=os.environ.get("SUNGROW_SIM_URL", DEFAULT_URL),
         help=f"control API (default $SUNGROW_SIM_URL or {DEFAULT_URL})",
+    )
+    where.add_argument(
+        "--control-port",
+        type=int,
+        metavar="PORT",
+        help="control API on 127.0.0.1:PORT, the twin of `serve --control-port`",
     )
     ctl.add_argument(
         "--token",
@@ -246,8 +253,9 @@ def call(
 def run_ctl(args: argparse.Namespace) -> int:
     """Run a ctl command and print its JSON."""
     method, path, body, query = request(args)
+    url = f"http://127.0.0.1:{args.control_port}" if args.control_port else args.url
     try:
-        result = call(args.url, args.token, method, path, body, query, args.timeout)
+        result = call(url, args.token, method, path, body, query, args.timeout)
     except CtlError as err:
         print(f"sungrow-sim ctl: {err}", file=sys.stderr)
         return 1

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from importlib import resources
+from itertools import pairwise
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Table = Literal["input", "holding"]
 Family = Literal["string", "hybrid"]
@@ -27,6 +29,8 @@ class ModelSpec(BaseModel):
     mppt_count: int
     input_blocks: tuple[tuple[int, int], ...]
     holding_blocks: tuple[tuple[int, int], ...]
+    # Strings per MPPT from the protocol documents' device tables (None: not listed there).
+    strings_per_mppt: tuple[int, ...] | None = None
 
     def blocks(self, table: Table) -> tuple[tuple[int, int], ...]:
         """(wire start, count) blocks of one table."""
@@ -91,3 +95,173 @@ def catalogue() -> Catalogue:
     models = {m["name"]: ModelSpec(**m) for m in _load("models.json")["models"]}
     regs = _load("registers.json")
     return Catalogue(models=models, registers=regs["registers"], scan=regs["scan"])
+
+
+# The register map from Sungrow's protocol documents (data/protocol.json) --------------------
+
+WORDS = {"U16": 1, "S16": 1, "U32": 2, "S32": 2}
+# What a unit answers for a value it does not support (the documents' rule; low word first).
+SENTINEL = {"U16": (0xFFFF,), "S16": (0x7FFF,), "U32": (0xFFFF, 0xFFFF), "S32": (0xFFFF, 0x7FFF)}
+
+
+class ProtocolRegister(BaseModel):
+    """One register (or array of registers) of a family's register map."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    address: int = Field(ge=1, le=65536)  # documented, one-based
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    type: DataType
+    count: int = Field(default=1, ge=1)  # array elements; for UTF-8 the number of words
+    scale: float = 1
+    unit: str | None = None
+    range: tuple[float, float] | None = None  # engineering units
+    enum: dict[str, str] | None = None  # raw value (decimal or 0x hex) -> meaning
+    bits: dict[str, str] | None = None  # bit number -> meaning
+    quantity: str | None = None  # plant quantity (sungrow_sim.registers.quantities)
+    default: float | None = None  # engineering value while nothing drives it
+    text: bool = False  # UTF-8 text from the family's texts (4990: the serial)
+    setting: bool = False  # a device setting: writes belong to the settings store
+    reserved: bool = False
+    fill: int | None = Field(default=None, ge=0, le=0xFFFF)  # word when nothing else is known
+    absent: int | None = Field(default=None, ge=0, le=0xFFFF)  # word when not applicable
+    mppt: int | None = None  # applies when the model has at least this many MPPTs
+    string: int | None = None  # applies when the model reports at least this many strings
+    only: str | None = None  # regex: applies only to matching model names
+    exclude: str | None = Field(default=None, alias="except")  # regex: not for these
+    observed: bool = False  # not in the document; answered by the real SH8.0RT-20
+
+    @field_validator("enum")
+    @classmethod
+    def _enum_keys_are_integers(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        if value is not None:
+            raws = [int(key, 0) for key in value]
+            if len(set(raws)) != len(raws):
+                raise ValueError("enumeration has duplicate raw values")
+            if not value or any(not label for label in value.values()):
+                raise ValueError("enumeration needs labelled values")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ProtocolRegister:
+        if self.text and self.type != "UTF-8":
+            raise ValueError(f"{self.name}: only UTF-8 registers carry text")
+        if self.range is not None and self.range[0] > self.range[1]:
+            raise ValueError(f"{self.name}: range is reversed")
+        if self.enum is not None and self.type not in ("U16", "S16", "U32", "S32"):
+            raise ValueError(f"{self.name}: enumeration on a non-numeric type")
+        return self
+
+    @property
+    def raw_enum(self) -> dict[int, str]:
+        """The enumeration keyed by raw integer."""
+        return {int(k, 0): v for k, v in (self.enum or {}).items()}
+
+    @property
+    def width(self) -> int:
+        """Number of 16-bit registers the entry occupies."""
+        return self.count if self.type == "UTF-8" else WORDS[self.type] * self.count
+
+    @property
+    def live(self) -> bool:
+        """Whether the entry has a value of its own (quantity, default or text)."""
+        return self.quantity is not None or self.default is not None or self.text
+
+    def unsupported_words(self) -> list[int]:
+        """The words a unit answers when it does not support this value."""
+        if self.fill is not None:
+            return [self.fill] * self.width
+        if self.reserved or self.type == "UTF-8":
+            return [0] * self.width
+        return list(SENTINEL[self.type]) * self.count
+
+    def applies_to(self, spec: ModelSpec, strings: int) -> bool:
+        """Whether the model has this value (otherwise it answers `absent` or the sentinel)."""
+        if self.mppt is not None and self.mppt > spec.mppt_count:
+            return False
+        if self.string is not None and self.string > strings:
+            return False
+        if self.only is not None and not re.search(self.only, spec.name):
+            return False
+        return self.exclude is None or not re.search(self.exclude, spec.name)
+
+
+class ProtocolModel(BaseModel):
+    """One row of a document's device table."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    code: str = Field(pattern=r"^0x[0-9A-F]{4}$")
+    mppt: int = Field(ge=1, le=12)
+    strings: tuple[int, ...] = Field(min_length=1)
+    phases: Literal[1, 3]
+
+    @property
+    def device_code(self) -> int:
+        """The device type code as an integer."""
+        return int(self.code, 16)
+
+
+class ProtocolFamily(BaseModel):
+    """A family's register map: both tables, the device table and the text registers."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    document: str
+    models: tuple[ProtocolModel, ...]
+    texts: dict[str, str]
+    texts_single_phase: dict[str, str]
+    input: tuple[ProtocolRegister, ...]
+    holding: tuple[ProtocolRegister, ...]
+
+    @model_validator(mode="after")
+    def _tables_are_well_formed(self) -> ProtocolFamily:
+        for table in ("input", "holding"):
+            regs = self.table(table)
+            names = [r.name for r in regs]
+            dupes = {n for n in names if names.count(n) > 1}
+            if dupes:
+                raise ValueError(f"{table}: duplicate names {sorted(dupes)}")
+            ordered = sorted(regs, key=lambda r: r.address)
+            for before, after in pairwise(ordered):
+                if before.address + before.width > after.address:
+                    raise ValueError(f"{table}: {before.name} overlaps {after.name}")
+            if ordered[-1].address + ordered[-1].width > 65537:
+                raise ValueError(f"{table}: {ordered[-1].name} runs past the address space")
+        for reg in (*self.input, *self.holding):
+            if reg.text and reg.name != "serial_number" and reg.name not in self.texts:
+                raise ValueError(f"{reg.name}: no text for it in texts")
+        for name, text in {**self.texts, **self.texts_single_phase}.items():
+            if len(text.encode()) > 30:
+                raise ValueError(f"text {name} is longer than 15 registers")
+        return self
+
+    def table(self, table: Table) -> tuple[ProtocolRegister, ...]:
+        """The entries of one table."""
+        return self.input if table == "input" else self.holding
+
+    def text_for(self, name: str, phases: int) -> str:
+        """The text a model with this many phases shows in a text register."""
+        if phases == 1 and name in self.texts_single_phase:
+            return self.texts_single_phase[name]
+        return self.texts.get(name, "")
+
+    def settings(self) -> list[ProtocolRegister]:
+        """Holding registers that are device settings (the settings store owns their writes)."""
+        return [r for r in self.holding if r.setting]
+
+
+class ProtocolMap(BaseModel):
+    """The register maps of both families."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    about: str
+    families: dict[Family, ProtocolFamily]
+
+
+@cache
+def protocol_map() -> ProtocolMap:
+    """The packaged register map from the vendor documents (loaded once)."""
+    return ProtocolMap.model_validate(_load("protocol.json"))

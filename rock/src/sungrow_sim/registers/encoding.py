@@ -47,3 +47,14 @@ def encode_ascii(text: str, registers: int = 10) -> list[int]:
 def decode_ascii(words: Sequence[int]) -> str:
     """Inverse of `encode_ascii`."""
     return b"".join(w.to_bytes(2, "big") for w in words).rstrip(b"\0").decode("ascii")
+
+
+def encode_text(text: str, registers: int) -> list[int]:
+    """UTF-8 text, two bytes per register big-endian, NUL padded (too long: cut)."""
+    data = text.encode("utf-8")[: registers * 2].ljust(registers * 2, b"\0")
+    return [int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2)]
+
+
+def decode_text(words: Sequence[int]) -> str:
+    """Inverse of `encode_text` (trailing NULs dropped)."""
+    return b"".join(w.to_bytes(2, "big") for w in words).rstrip(b"\0").decode("utf-8")

@@ -1,15 +1,56 @@
 """The register image of one inverter: encoded words per supported block.
 
-Refreshed from quantities; reads slice it; addresses outside the blocks answer exception 2.
+Two layers build it. The register map from Sungrow's documents (data/protocol.json) sets
+the blocks a real unit answers, sentinels for unsupported values, constants, texts and
+the quantity behind each value; SunGather's catalogue (data/registers.json) adds the
+registers the documents lack. Refreshed from quantities; reads slice it; addresses
+outside the blocks answer exception 2.
 """
 
 from __future__ import annotations
 
-from sungrow_sim.registers.catalogue import ModelSpec, RegisterSpec, Table
+from typing import NamedTuple
+
+from sungrow_sim.registers.catalogue import (
+    DataType,
+    ModelSpec,
+    ProtocolFamily,
+    ProtocolRegister,
+    RegisterSpec,
+    Table,
+    protocol_map,
+)
 from sungrow_sim.registers.codes import ExceptionCode
-from sungrow_sim.registers.encoding import encode, encode_ascii, to_raw
+from sungrow_sim.registers.encoding import encode, encode_ascii, encode_text, to_raw
 
 MAX_COUNT = 125
+# Layouts by (model, its SunGather registers), built once per process.
+_PROTOTYPES: dict[tuple[ModelSpec, tuple[object, ...]], _Built] = {}
+# Documented registers closer than this many words share one block (the gap reads as 0).
+BLOCK_GAP = 16
+TABLES: tuple[Table, Table] = ("input", "holding")
+
+
+class Slot(NamedTuple):
+    """A register fed by a quantity: where its words live and how to encode them."""
+
+    quantity: str
+    scale: float
+    datatype: DataType
+    words: list[int]
+    offset: int
+
+
+def string_count(spec: ModelSpec, registers: list[RegisterSpec]) -> int:
+    """Strings the model reports (7013ff): the document's device table, else SunGather's."""
+    per_mppt = spec.strings_per_mppt
+    if per_mppt is not None:
+        # A document value of 1 string per MPPT means no string currents are reported;
+        # a single figure holds for every MPPT.
+        if max(per_mppt) <= 1:
+            return 0
+        return per_mppt[0] * spec.mppt_count if len(per_mppt) == 1 else sum(per_mppt)
+    return sum(1 for r in registers if r.name.startswith("string_"))
 
 
 class RegisterImage:
@@ -17,33 +58,24 @@ class RegisterImage:
 
     def __init__(self, spec: ModelSpec, registers: list[RegisterSpec], serial: str) -> None:
         self.spec = spec
-        self.blocks: dict[Table, list[tuple[int, list[int]]]] = {
-            table: [(start, [0] * count) for start, count in spec.blocks(table)]
-            for table in ("input", "holding")
+        key = (spec, tuple((r.table, r.address, r.name, r.source, r.value) for r in registers))
+        prototype = _PROTOTYPES.get(key)
+        if prototype is None:
+            prototype = _PROTOTYPES[key] = _Built(spec, registers)
+        # Each image owns its words; the layout is worked out once per model.
+        self.blocks = {
+            t: [(start, list(words)) for start, words in prototype.blocks[t]] for t in TABLES
         }
-        # Registers fed by a quantity, and the raw value each last got; constants are
-        # encoded once here (the serial by set_serial).
-        self._slots: list[tuple[RegisterSpec, list[int], int]] = []
-        for reg in registers:
-            slot = self._locate(reg.table, reg.address - 1, reg.width)
-            if slot is None or reg.datatype == "UTF-8":
-                continue
-            if reg.source is None:
-                _put(reg, *slot, to_raw(reg.value or 0.0, reg.scale))
-            else:
-                self._slots.append((reg, *slot))
+        self._slots = [
+            Slot(q, scale, datatype, self.blocks[table][block][1], offset)
+            for q, scale, datatype, table, block, offset in prototype.places
+        ]
         self._raw: list[int | None] = [None] * len(self._slots)
         self.set_serial(serial)
 
-    def _locate(self, table: Table, wire: int, width: int) -> tuple[list[int], int] | None:
-        for start, words in self.blocks[table]:
-            if start <= wire and wire + width <= start + len(words):
-                return words, wire - start
-        return None
-
     def set_serial(self, serial: str) -> None:
         """Write the ASCII serial (documented 4990, ten registers)."""
-        slot = self._locate("input", 4989, 10)
+        slot = _locate(self.blocks["input"], 4989, 10)
         if slot is not None:
             words, offset = slot
             words[offset : offset + 10] = encode_ascii(serial)
@@ -51,11 +83,11 @@ class RegisterImage:
     def refresh(self, quantities: dict[str, float]) -> None:
         """Re-encode the registers whose value changed in this snapshot of quantities."""
         last = self._raw
-        for index, (reg, words, offset) in enumerate(self._slots):
-            raw = to_raw(quantities.get(reg.source, 0.0), reg.scale)  # type: ignore[arg-type]
+        for index, slot in enumerate(self._slots):
+            raw = to_raw(quantities.get(slot.quantity, 0.0), slot.scale)
             if raw != last[index]:
                 last[index] = raw
-                _put(reg, words, offset, raw)
+                _put(slot.datatype, slot.words, slot.offset, raw)
 
     def read(self, table: Table, address: int, count: int) -> list[int] | int:
         """Registers at wire `address`, or a Modbus exception code."""
@@ -71,6 +103,107 @@ class RegisterImage:
         return isinstance(self.read(table, address, count), list)
 
 
-def _put(reg: RegisterSpec, words: list[int], offset: int, raw: int) -> None:
-    encoded = encode(reg.datatype, raw)
+class _Built:
+    """The layout of one model's image: blocks with their initial words, and the slots."""
+
+    def __init__(self, spec: ModelSpec, registers: list[RegisterSpec]) -> None:
+        self.spec = spec
+        family = protocol_map().families[spec.family]
+        self.blocks: dict[Table, list[tuple[int, list[int]]]] = {}
+        for table in TABLES:
+            spans = [(start, start + count) for start, count in spec.blocks(table)]
+            spans += [(r.address - 1, r.address - 1 + r.width) for r in family.table(table)]
+            self.blocks[table] = [(lo, [0] * (hi - lo)) for lo, hi in _merge(spans)]
+        self._slots: list[Slot] = []
+        live, claimed = self._lay_out(family, string_count(spec, registers))
+        self._add_sungather(registers, family, claimed)
+        for table, reg in live:
+            self._add_value(family, table, reg)
+        # Each slot with its table and block index instead of the word list itself.
+        where: dict[int, tuple[Table, int]] = {
+            id(w): (t, i) for t in TABLES for i, (_, w) in enumerate(self.blocks[t])
+        }
+        self.places: list[tuple[str, float, DataType, Table, int, int]] = [
+            (s.quantity, s.scale, s.datatype, *where[id(s.words)], s.offset) for s in self._slots
+        ]
+
+    def _entry(self, table: Table, reg: ProtocolRegister) -> tuple[list[int], int]:
+        slot = _locate(self.blocks[table], reg.address - 1, reg.width)
+        assert slot is not None, reg.name  # the blocks are built to cover every map entry
+        return slot
+
+    def _lay_out(
+        self, family: ProtocolFamily, strings: int
+    ) -> tuple[list[tuple[Table, ProtocolRegister]], dict[Table, set[int]]]:
+        """Sentinels and fill words of the map; the entries with a value of their own."""
+        claimed: dict[Table, set[int]] = {"input": set(), "holding": set()}
+        live: list[tuple[Table, ProtocolRegister]] = []
+        for table in TABLES:
+            for reg in family.table(table):
+                words, offset = self._entry(table, reg)
+                applies = reg.applies_to(self.spec, strings)
+                if applies and reg.live:
+                    live.append((table, reg))
+                elif not applies and reg.absent is not None:
+                    words[offset : offset + reg.width] = [reg.absent] * reg.width
+                else:
+                    words[offset : offset + reg.width] = reg.unsupported_words()
+                if reg.live or not applies:
+                    claimed[table].update(range(reg.address - 1, reg.address - 1 + reg.width))
+        return live, claimed
+
+    def _add_sungather(
+        self, registers: list[RegisterSpec], family: ProtocolFamily, claimed: dict[Table, set[int]]
+    ) -> None:
+        """SunGather's registers fill what the map leaves open."""
+        for reg in registers:
+            wire = reg.address - 1
+            if claimed[reg.table].intersection(range(wire, wire + reg.width)):
+                continue
+            slot = _locate(self.blocks[reg.table], wire, reg.width)
+            if slot is None or reg.datatype == "UTF-8":
+                continue
+            if reg.source is not None:
+                self._slots.append(Slot(reg.source, reg.scale, reg.datatype, *slot))
+            elif reg.value is not None or not _covered(family.table(reg.table), wire):
+                _put(reg.datatype, *slot, to_raw(reg.value or 0.0, reg.scale))
+
+    def _add_value(self, family: ProtocolFamily, table: Table, reg: ProtocolRegister) -> None:
+        """A map entry's own value: text, a quantity slot or its default."""
+        words, offset = self._entry(table, reg)
+        if reg.text:
+            text = family.text_for(reg.name, self.spec.phases)
+            words[offset : offset + reg.width] = encode_text(text, reg.width)
+        elif reg.quantity is not None:
+            self._slots.append(Slot(reg.quantity, reg.scale, reg.type, words, offset))
+        else:
+            element = encode(reg.type, to_raw(reg.default or 0.0, reg.scale))
+            words[offset : offset + reg.width] = element * reg.count
+
+
+def _locate(
+    blocks: list[tuple[int, list[int]]], wire: int, width: int
+) -> tuple[list[int], int] | None:
+    for start, words in blocks:
+        if start <= wire and wire + width <= start + len(words):
+            return words, wire - start
+    return None
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[list[int]] = []
+    for lo, hi in sorted(spans):
+        if merged and lo <= merged[-1][1] + BLOCK_GAP:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return [(lo, hi) for lo, hi in merged]
+
+
+def _covered(regs: tuple[ProtocolRegister, ...], wire: int) -> bool:
+    return any(r.address - 1 <= wire < r.address - 1 + r.width for r in regs)
+
+
+def _put(datatype: DataType, words: list[int], offset: int, raw: int) -> None:
+    encoded = encode(datatype, raw)
     words[offset : offset + len(encoded)] = encoded

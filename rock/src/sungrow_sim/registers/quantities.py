@@ -64,6 +64,7 @@ def compute(
     _add_ac(q, spec, f.ac_w, controls.grid_lost, local)
     _add_dc(q, spec, f.pv_w, f.irradiance, temperature, string_count)
     _add_battery(q, spec, c.battery_soc_pct, f.battery_w)
+    add_protocol_quantities(q, spec, plant, controls)
     if fault_time is not None:
         q.update(_clock("alarm", fault_time, seconds=False))
     return q
@@ -184,3 +185,69 @@ def _add_battery(q: dict[str, float], spec: ModelSpec, soc: float, battery_w: fl
     voltage = (320 + 0.8 * soc) if high_voltage else (48 + 0.06 * soc)
     q["battery_voltage_v"] = round(voltage, 1) if spec.family == "hybrid" else 0.0
     q["battery_current_a"] = round(abs(battery_w) / voltage, 1) if spec.family == "hybrid" else 0.0
+
+
+# Quantities behind the registers of the vendor documents' register map (regs-10) ----------
+
+BMS_CURRENT_LIMIT_A = 30.0  # what the dumped SH8.0RT-20 with a 16 kWh pack allows
+
+
+def add_protocol_quantities(
+    q: dict[str, float], spec: ModelSpec, plant: Plant, controls: Controls
+) -> None:
+    """Quantities for registers SunGather's catalogue lacks, from what the plant has.
+
+    Signs as a real unit shows them: battery power and current > 0 discharging,
+    meter power > 0 importing. Names are a contract (docs/registers.md).
+    """
+    f, c, cfg = plant.flows, plant.counters, plant.config
+    hybrid = spec.family == "hybrid"
+    discharge = -round(f.battery_w) if hybrid else 0
+    q["battery_discharge_w"] = discharge
+    voltage = q.get("battery_voltage_v", 0.0)
+    q["battery_current_signed_a"] = round(discharge / voltage, 1) if voltage else 0.0
+    _add_bms_limits(q, c.battery_soc_pct, cfg.battery_kwh if hybrid else 0.0)
+    q["feed_in_limit_w"] = spec.nominal_power_w
+    q["feed_in_limit_kw"] = spec.nominal_power_w / 1000
+    q["nominal_reactive_kvar"] = spec.nominal_power_w / 2000
+    _add_backup(q, spec, f.load_w, controls.grid_lost and hybrid)
+    _add_meter_phases(q, spec)
+
+
+def _add_bms_limits(q: dict[str, float], soc: float, battery_kwh: float) -> None:
+    if battery_kwh <= 0:
+        q["battery_max_charge_current_a"] = q["battery_max_discharge_current_a"] = 0.0
+        return
+    limit = min(BMS_CURRENT_LIMIT_A, round(battery_kwh * 2))  # about 0.6 C at ~330 V
+    # The BMS tapers the charge current over the last 10 % of charge.
+    taper = min(1.0, max(0.0, (100.0 - soc) / 10.0))
+    q["battery_max_charge_current_a"] = round(limit * taper)
+    q["battery_max_discharge_current_a"] = limit if soc > 0 else 0.0
+
+
+def _add_backup(q: dict[str, float], spec: ModelSpec, load_w: float, islanded: bool) -> None:
+    """Backup port: carries the house only while the grid is lost (plant-10 refines)."""
+    power = round(load_w) if islanded else 0
+    phase_power = round(power / spec.phases)
+    q["backup_power_w"] = power
+    q["backup_phase_power_w"] = phase_power
+    for phase in "abc":
+        grid = q.get(f"phase_{phase}_voltage_v", 0.0)
+        voltage = 230.0 if islanded else grid
+        if phase != "a" and spec.phases == 1:
+            voltage = 0.0
+        q[f"backup_phase_{phase}_voltage_v"] = voltage
+    volts = q["backup_phase_a_voltage_v"]
+    q["backup_phase_current_a"] = round(phase_power / volts, 1) if volts else 0.0
+    q["backup_frequency_hz"] = 50.0 if islanded else q.get("grid_frequency_hz", 0.0)
+
+
+def _add_meter_phases(q: dict[str, float], spec: ModelSpec) -> None:
+    """Meter phase voltages follow the grid; currents carry the meter's phase power."""
+    per_phase = q.get("meter_phase_power_w", 0.0)
+    for i, phase in enumerate("abc"):
+        voltage = q.get(f"phase_{phase}_voltage_v", 0.0) if i < spec.phases else 0.0
+        q[f"meter_phase_{phase}_voltage_v"] = voltage
+        q[f"meter_phase_{phase}_current_a"] = (
+            round(abs(per_phase) / voltage, 2) if voltage else 0.0
+        )

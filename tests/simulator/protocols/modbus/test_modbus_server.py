@@ -25,8 +25,9 @@ async def raw_exchange(port: int, frame: bytes, expect: int = 9) -> bytes:
     return reply
 
 
-def test_there_are_92_models_with_distinct_names():
-    assert len(MODELS) == 92
+def test_there_are_117_models_with_distinct_names():
+    """SunGather's 92 plus the 25 only the protocol documents list."""
+    assert len(MODELS) == 117
 
 
 async def test_model_code_and_serial_are_served(start_service, modbus_client):
@@ -41,7 +42,7 @@ async def test_model_code_and_serial_are_served(start_service, modbus_client):
 async def test_every_model_serves_every_level_2_range_sungather_reads_in_full(
     start_service, modbus_client
 ):
-    """One server with all 92 models at unit ids 1..92, read exactly as SunGather would."""
+    """One server with all 117 models at unit ids 1..117, read exactly as SunGather would."""
     inverters = [
         {"model": m, "serial": f"SIM{n:07d}", "unit_id": n} for n, m in enumerate(MODELS, 1)
     ]

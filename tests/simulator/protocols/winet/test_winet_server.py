@@ -396,3 +396,32 @@ async def test_config_model_with_the_same_fields_is_accepted(image):
         assert server.options.max_sessions == 2
     finally:
         await server.close()
+
+
+async def test_tokens_are_bounded_per_websocket_and_in_total(image, http):
+    options = WinetOptions(max_tokens_per_socket=3, max_tokens=5)
+    dongle = await start_winet(image, options, "127.0.0.1", 0, 0)
+    try:
+        async with await open_ws(http, dongle) as first, await open_ws(http, dongle) as second:
+            tokens = [await connect(first) for _ in range(10)]
+            # One socket holds its 3 newest tokens; the older ones read 106 (invalid).
+            codes = [(await get_param(http, dongle, t))["result_code"] for t in tokens]
+            assert codes == [106] * 7 + [1] * 3
+            assert [await connect(second) for _ in range(2)]  # 5 in all
+            refused = await ws_request(second, "", "connect")
+            assert refused["result_code"] == 100  # no more tokens anywhere
+            assert (await get_param(http, dongle, tokens[-1]))["result_code"] == 1
+        # Closing the sockets frees their tokens: a new socket gets one.
+        async with await open_ws(http, dongle) as third:
+            await wait_for_token_count(dongle, 0)
+            assert await connect(third)
+    finally:
+        await dongle.close()
+
+
+async def wait_for_token_count(dongle, count: int) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 5
+    while dongle.sessions.count != count:
+        assert loop.time() < deadline, dongle.sessions.count
+        await asyncio.sleep(0.02)

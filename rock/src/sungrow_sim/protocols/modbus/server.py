@@ -11,14 +11,20 @@ import random
 import struct
 from dataclasses import dataclass
 
+from sungrow_sim.protocols.limits import Limits, Listener, Watchdog, peer_of
 from sungrow_sim.protocols.modbus import framing, pdu
 from sungrow_sim.protocols.source import RegisterStore
 from sungrow_sim.protocols.transport import Effect, TransportFaults
+from sungrow_sim.ratelimit import log_limited
 from sungrow_sim.registers import ExceptionCode
 
 log = logging.getLogger(__name__)
 
 MAX_BUFFER = 4096
+# Back-pressure: above this many unsent reply bytes the connection stops reading requests
+# until the client has taken most of them (asyncio's pause_writing/resume_writing).
+WRITE_HIGH_WATER = 64 * 1024
+WRITE_LOW_WATER = 16 * 1024
 SCOPES = ("modbus", "sungrow")  # the fault scopes this port serves: plain, encrypted
 
 
@@ -34,8 +40,11 @@ class ModbusOptions:
 class ModbusServer:
     """Listens on one port; tracks sessions for the session-limit fault."""
 
-    def __init__(self, sim: RegisterStore, options: ModbusOptions) -> None:
+    def __init__(
+        self, sim: RegisterStore, options: ModbusOptions, limits: Limits | None = None
+    ) -> None:
         self.sim = sim
+        self.listener = Listener("modbus", limits)
         self.options = options
         self.faults = TransportFaults(sim.faults, SCOPES)
         self.cipher = framing.SungrowCipher(options.public_key) if options.encrypted else None
@@ -78,10 +87,19 @@ class ModbusConnection(asyncio.Protocol):
         self.server = server
         self.buffer = bytearray()
         self.transport: asyncio.Transport
+        self.peer = "?"
+        self.watchdog: Watchdog | None = None
+        self.paused = False  # reading paused: too many replies unsent
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:  # noqa: D102
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
+        self.peer = peer_of(transport)
+        if not self.server.listener.admit(self.peer):
+            transport.abort()
+            return
+        self.watchdog = Watchdog(self.server.listener, transport, self.peer)
+        transport.set_write_buffer_limits(high=WRITE_HIGH_WATER, low=WRITE_LOW_WATER)
         if not self.server.admit():
             transport.abort()
             return
@@ -89,17 +107,47 @@ class ModbusConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:  # noqa: D102
         self.server.sessions.discard(self)
+        if self.watchdog is not None:
+            self.watchdog.stop()
+            self.watchdog = None
+            self.server.listener.release(self.peer)
+
+    def pause_writing(self) -> None:  # noqa: D102
+        # The client does not read its replies: stop reading its requests.
+        self.paused = True
+        if not self.transport.is_closing():
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:  # noqa: D102
+        self.paused = False
+        if self.transport.is_closing():
+            return
+        self.transport.resume_reading()
+        try:
+            self._drain()  # requests that arrived before the pause
+        except ValueError as err:
+            log_limited(log, logging.INFO, "bad-frame", "closing connection: %s", err)
+            self.transport.abort()
 
     def data_received(self, data: bytes) -> None:  # noqa: D102
+        if self.watchdog is None:
+            return
+        self.watchdog.touch()
         self.buffer += data
+        waiting = len(self.buffer)
         try:
             self._drain()
         except ValueError as err:
-            log.info("closing connection: %s", err)
+            log_limited(log, logging.INFO, "bad-frame", "closing connection: %s", err)
             self.transport.abort()
+            return
+        if len(self.buffer) < waiting or self.paused:
+            self.watchdog.end_request()  # a frame completed: the next one gets its own time
+        if self.buffer and not self.paused:
+            self.watchdog.start_request()  # a partial frame: it must be complete in time
 
     def _drain(self) -> None:
-        while self.buffer and not self.transport.is_closing():
+        while self.buffer and not self.transport.is_closing() and not self.paused:
             if framing.is_encrypted(self.buffer):
                 used = self._encrypted_frame()
             else:

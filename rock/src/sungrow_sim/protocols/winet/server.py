@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from pydantic import BaseModel
 
+from sungrow_sim.protocols.limits import GuardedSite, Limits, Listener
 from sungrow_sim.protocols.source import RegisterSource
 from sungrow_sim.protocols.transport import TransportFaults
 from sungrow_sim.protocols.winet import messages as msgs
@@ -66,8 +67,10 @@ class WinetServer:
         *,
         seed: int = 0,
         clock: Callable[[], float] | None = None,
+        limits: Limits | None = None,
     ):
         self.sim = sim
+        self.limits = limits
         self.options = as_options(options)
         self.faults = TransportFaults(sim.faults, (PROTOCOL,))
         self.sessions = Sessions(self.options, clock) if clock else Sessions(self.options)
@@ -226,11 +229,11 @@ class WinetServer:
         app.router.add_get(msgs.GETPARAM_PATH, self.handle_getparam)
         return app
 
-    async def _serve(self, app: web.Application, bind: str, port: int) -> int:
+    async def _serve(self, app: web.Application, bind: str, port: int, name: str) -> int:
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         try:
-            await web.TCPSite(runner, bind, port).start()
+            await GuardedSite(runner, bind, port, Listener(name, self.limits)).start()
         except BaseException:
             await runner.cleanup()
             raise
@@ -248,13 +251,13 @@ class WinetServer:
         if http_port is not None and http_port == ws_port and ws_port != 0:
             app = self.ws_app()
             app.router.add_get(msgs.GETPARAM_PATH, self.handle_getparam)
-            self.ws_port = self.http_port = await self._serve(app, bind, ws_port)
+            self.ws_port = self.http_port = await self._serve(app, bind, ws_port, "winet")
             return
-        self.ws_port = await self._serve(self.ws_app(), bind, ws_port)
+        self.ws_port = await self._serve(self.ws_app(), bind, ws_port, "winet-ws")
         if http_port is None:
             return
         try:
-            self.http_port = await self._serve(self.http_app(), bind, http_port)
+            self.http_port = await self._serve(self.http_app(), bind, http_port, "winet-http")
         except OSError as exc:
             if not http_port_optional:
                 await self.close()
@@ -289,6 +292,7 @@ async def start_winet(
     *,
     http_port_optional: bool = False,
     seed: int = 0,
+    limits: Limits | None = None,
 ) -> WinetServer:
     """Start the WiNet-S dongle over `sim`; port 0 picks a free port, http_port None skips.
 
@@ -300,7 +304,7 @@ async def start_winet(
     Raises:
         OSError: if a required port cannot be bound.
     """
-    server = WinetServer(sim, options, seed=seed)
+    server = WinetServer(sim, options, seed=seed, limits=limits)
     await server.start(bind, ws_port, http_port, http_port_optional=http_port_optional)
     logger.info(
         "winet: WebSocket ws://%s:%s%s, getParam %s",

@@ -28,6 +28,12 @@ class WinetOptions(BaseModel):
         default=0.0, ge=0.0, le=1.0, description="Chance that a getParam read answers 301"
     )
     reply_delay_s: float = Field(default=0.0, ge=0.0, le=60.0, description="Delay per answer")
+    max_tokens_per_socket: int = Field(
+        default=8, ge=1, le=10_000, description="Tokens one WebSocket holds; the oldest goes"
+    )
+    max_tokens: int = Field(
+        default=4096, ge=1, le=1_000_000, description="Tokens in all; connect answers 100 beyond"
+    )
 
 
 @dataclass
@@ -51,6 +57,7 @@ class Sessions:
         self.options = options
         self._clock = clock
         self._by_token: dict[str, Session] = {}
+        self._by_owner: dict[int, dict[str, Session]] = {}  # insertion order: oldest first
 
     def _purge(self) -> None:
         ttl = self.options.token_ttl_s
@@ -58,7 +65,25 @@ class Sessions:
             return
         now = self._clock()
         for token in [t for t, s in self._by_token.items() if now - s.last_used >= ttl]:
-            del self._by_token[token]
+            self._drop(token)
+
+    def _drop(self, token: str) -> None:
+        session = self._by_token.pop(token, None)
+        if session is None:
+            return
+        owned = self._by_owner.get(session.owner)
+        if owned is not None:
+            owned.pop(token, None)
+            if not owned:
+                del self._by_owner[session.owner]
+
+    def _add(self, session: Session) -> None:
+        owned = self._by_owner.setdefault(session.owner, {})
+        while len(owned) >= self.options.max_tokens_per_socket:
+            self._drop(next(iter(owned)))  # one socket: its oldest token goes
+            owned = self._by_owner.setdefault(session.owner, {})
+        self._by_token[session.token] = session
+        owned[session.token] = session
 
     @property
     def count(self) -> int:
@@ -75,13 +100,16 @@ class Sessions:
         limit = self.options.max_sessions
         if limit is not None and self.count >= limit:
             raise SessionLimitError(f"{limit} session(s) already open")
+        owned = len(self._by_owner.get(owner, ()))
+        if owned < self.options.max_tokens_per_socket and self.count >= self.options.max_tokens:
+            raise SessionLimitError(f"{self.options.max_tokens} tokens in all (max_tokens)")
         session = Session(
             token=str(uuid.uuid4()),
             owner=owner,
             authenticated=not self.options.login_required,
             last_used=self._clock(),
         )
-        self._by_token[session.token] = session
+        self._add(session)
         return session
 
     def get(self, token: str | None) -> Session | None:
@@ -94,20 +122,21 @@ class Sessions:
 
     def login(self, session: Session) -> Session:
         """Replace `session` by an authenticated one with a fresh token."""
-        self._by_token.pop(session.token, None)
+        self._drop(session.token)
         fresh = Session(str(uuid.uuid4()), session.owner, True, self._clock())
-        self._by_token[fresh.token] = fresh
+        self._add(fresh)
         return fresh
 
     def close_owner(self, owner: int) -> None:
         """End every session of connection `owner` (its WebSocket closed)."""
-        for token in [t for t, s in self._by_token.items() if s.owner == owner]:
-            del self._by_token[token]
+        for token in list(self._by_owner.get(owner, ())):
+            self._drop(token)
 
     def expire_all(self) -> int:
         """Invalidate every token now (the token-expiry fault); returns how many."""
         count = len(self._by_token)
         self._by_token.clear()
+        self._by_owner.clear()
         return count
 
     def authorised(self, session: Session) -> bool:

@@ -1,0 +1,1 @@
+../charms/sungrow_sim_k8s/v0/inverter.py
