@@ -131,10 +131,10 @@ def test_a_malformed_or_incomplete_unit_does_not_hide_the_next_one(caplog):
         r.getMessage() for r in caplog.records if r.name == "charms.sungrow_sim_k8s.v0.inverter"
     ]
     assert any(
-        m.startswith("skipping sungrow-sim-k8s/0: malformed inverter data (modbus-port: ")
+        m.startswith("skipping sungrow-sim-k8s/0: malformed") and "modbus-port" in m
         for m in messages
     ), messages
-    assert "skipping sungrow-sim-k8s/1: no host or port published yet" in messages
+    assert any(m.startswith("skipping sungrow-sim-k8s/1: no port") for m in messages), messages
 
 
 class Recorder(ops.CharmBase):
@@ -240,10 +240,7 @@ def test_a_departing_unit_goes_and_the_others_stay():
     with ctx(ctx.on.relation_departed(relation, remote_unit=0, departing_unit=0), out) as manager:
         manager.run()
         assert manager.charm.events == [("InverterGoneEvent", relation.id, "sungrow-sim-k8s/0")]
-        assert [i.host for i in manager.charm.requirer.inverters] == [
-            "a",
-            "b",
-        ]  # not gone yet in the model
+        assert [i.host for i in manager.charm.requirer.inverters] == ["b"]  # departing: not listed
 
 
 class Publisher(ops.CharmBase):

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import UTC, datetime
 
 from sungrow_sim.faults import FaultSet, FaultSpec
 from sungrow_sim.persistence import STATE_FILE, SavedState, StateStore, dumps
 from sungrow_sim.protocols.winet.sessions import Sessions, WinetOptions
 
-STATE = SavedState(saved_at=1.0, clock=datetime(2026, 1, 1, tzinfo=UTC), inverters={}, faults=[])
+STATE = SavedState(
+    saved_at=time.time(), clock=datetime(2026, 1, 1, tzinfo=UTC), inverters={}, faults=[]
+)
 
 
 def test_every_change_of_the_fault_set_gives_a_new_version():
