@@ -194,7 +194,7 @@ class Plant:
         else:
             ac = available_ac
         if cfg.family == "string":
-            export = 0.0 if controls.grid_lost else ac
+            export = 0.0 if controls.grid_lost else ac - load
             return Flows(
                 state,
                 irradiance,
