@@ -43,6 +43,10 @@ class GetReadingsParams(ActionParams):
         return ["state"]
 
 
+class GetDashboardParams(ActionParams):
+    """get-dashboard takes no parameters and runs no ctl command (src/dashboard.py)."""
+
+
 class ListFaultsParams(ActionParams):
     """list-faults takes no parameters."""
 
@@ -155,6 +159,7 @@ class ClearFaultsParams(ActionParams):
 # Every action of charmcraft.yaml and its parameters (a unit test checks they agree).
 ACTIONS: dict[str, type[ActionParams]] = {
     "get-readings": GetReadingsParams,
+    "get-dashboard": GetDashboardParams,
     "list-faults": ListFaultsParams,
     "set-power": SetPowerParams,
     "set-load": SetLoadParams,

@@ -17,7 +17,9 @@ from charms.sungrow_sim_k8s.v0.inverter import (
 )
 
 import actions
-from config import Config
+import dashboard
+from config import CONTROL_PORT, METRICS_PORT, Config
+from cos import CosRelations
 from layer import READY_CHECK, SERVICE_NAME, make_layer
 from simulator_ctl import CtlError, own_inverter, run_ctl, to_results
 
@@ -38,6 +40,9 @@ class SungrowSimCharm(ops.CharmBase):
         self._stored.set_default(ready_change=None, ready_successes=0)
         self.container = self.unit.get_container(CONTAINER_NAME)
         self.inverter = InverterProvider(self, relation_name="inverter")
+        self.cos = CosRelations(
+            self, self.container, SERVICE_NAME, METRICS_PORT, lambda: self._host
+        )
         framework.observe(self.on.collect_unit_status, self._on_collect_status)
         for event in (
             self.on[CONTAINER_NAME].pebble_ready,
@@ -51,6 +56,7 @@ class SungrowSimCharm(ops.CharmBase):
         framework.observe(self.on[CONTAINER_NAME].pebble_check_failed, self._on_check_event)
         framework.observe(self.on[CONTAINER_NAME].pebble_check_recovered, self._on_check_event)
         framework.observe(self.on.get_readings_action, self._on_get_readings_action)
+        framework.observe(self.on.get_dashboard_action, self._on_get_dashboard_action)
         framework.observe(self.on.list_faults_action, self._on_list_faults_action)
         framework.observe(self.on.set_power_action, self._on_set_power_action)
         framework.observe(self.on.set_load_action, self._on_set_load_action)
@@ -99,11 +105,14 @@ class SungrowSimCharm(ops.CharmBase):
                 unit_id=config.unit_id,
             )
         )
-        self.unit.set_ports(*config.ports.values())
+        self.unit.set_ports(*config.ports.values(), *([CONTROL_PORT] if config.dashboard else []))
         if not self.container.can_connect():
             logger.info("Pebble in the %s container is not ready yet", CONTAINER_NAME)
             return
-        self._apply_layer(make_layer(config, serial))
+        layer = make_layer(config, serial)
+        if config.dashboard:
+            layer = dashboard.expose(layer, dashboard.token(self.unit, self.model) or "")
+        self._apply_layer(layer)
         self._set_version()
 
     def _apply_layer(self, layer: ops.pebble.Layer) -> None:
@@ -204,6 +213,17 @@ class SungrowSimCharm(ops.CharmBase):
             return
         event.set_results(to_results(answer))
 
+    def _on_get_dashboard_action(self, event: ops.ActionEvent) -> None:
+        event.load_params(actions.GetDashboardParams, errors="fail")
+        config = self._config_for_action(event)
+        if config is None:
+            return
+        value = dashboard.token(self.unit, self.model, create=False)
+        try:
+            event.set_results(dashboard.results(self._host, config.dashboard, value))
+        except dashboard.DashboardError as e:
+            event.fail(str(e))
+
     def _on_list_faults_action(self, event: ops.ActionEvent) -> None:
         self._run(event, event.load_params(actions.ListFaultsParams, errors="fail"))
 
@@ -252,8 +272,10 @@ class SungrowSimCharm(ops.CharmBase):
         self, event: ops.ActionEvent, unit_id: int | None, params: actions.ActionParams
     ) -> Any:
         """The JSON answer of `sungrow-sim ctl`, or None after failing the action."""
+        config = self._config()
+        env = dashboard.ctl_environment(self.unit, self.model, bool(config and config.dashboard))
         try:
-            return run_ctl(self.container, unit_id, params.ctl_args())
+            return run_ctl(self.container, unit_id, params.ctl_args(), environment=env)
         except CtlError as e:
             event.fail(str(e))
             return None

@@ -11,6 +11,7 @@ from sungrow_models import MODELS, ModelInfo
 PROTOCOLS = ("modbus", "sungrow", "http")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 CONTROL_PORT = 8090
+METRICS_PORT = 8091  # /metrics for Prometheus (the metrics-endpoint relation)
 
 _MODELS_BY_UPPER = {name.upper(): name for name in MODELS}
 
@@ -35,6 +36,7 @@ class Config(pydantic.BaseModel):
     array_kwp: float = pydantic.Field(default=0.0, ge=0, le=10000)
     battery_kwh: float = pydantic.Field(default=10.0, gt=0, le=1000)
     log_level: str = "info"
+    dashboard: bool = False
 
     @pydantic.field_validator("model")
     @classmethod
@@ -83,7 +85,7 @@ class Config(pydantic.BaseModel):
 
     @pydantic.model_validator(mode="after")
     def _distinct_ports(self) -> Config:
-        taken = {CONTROL_PORT: "the control API"}
+        taken = {CONTROL_PORT: "the control API", METRICS_PORT: "the metrics endpoint"}
         for option, port in self.ports.items():
             if port in taken:
                 raise ValueError(f"{option}: port {port} is already used by {taken[port]}")

@@ -6,7 +6,7 @@ import shlex
 
 import ops
 
-from config import CONTROL_PORT, Config
+from config import CONTROL_PORT, METRICS_PORT, Config
 
 SERVICE_NAME = "sungrow-sim"
 STATE_DIR = "/var/lib/sungrow-sim"
@@ -36,6 +36,8 @@ def serve_command(config: Config, serial: str) -> str:
         *("--timezone", config.timezone),
         *("--battery-kwh", str(config.battery_kwh)),
         *("--log-level", config.log_level),
+        *("--metrics-bind", "0.0.0.0"),  # noqa: S104 (Prometheus scrapes the pod)
+        *("--metrics-port", str(METRICS_PORT)),
     ]
     if config.array_kwp > 0:
         args += ["--array-kwp", str(config.array_kwp)]

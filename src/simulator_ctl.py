@@ -32,13 +32,20 @@ def ctl_command(unit_id: int | None, args: list[str]) -> list[str]:
 
 
 def run_ctl(
-    container: ops.Container, unit_id: int | None, args: list[str], timeout: float = CTL_TIMEOUT
+    container: ops.Container,
+    unit_id: int | None,
+    args: list[str],
+    timeout: float = CTL_TIMEOUT,
+    environment: dict[str, str] | None = None,
 ) -> Any:
-    """Run `sungrow-sim ctl --url URL [--unit-id N] ARGS...` and return its parsed JSON."""
+    """Run `sungrow-sim ctl --url URL [--unit-id N] ARGS...` and return its parsed JSON.
+
+    `environment` is added to the command's (e.g. the control token, SUNGROW_SIM_TOKEN).
+    """
     command = ctl_command(unit_id, args)
     what = f"sungrow-sim ctl {args[0]}" if args else "sungrow-sim ctl"
     try:
-        stdout, _ = container.exec(command, timeout=timeout).wait_output()
+        stdout, _ = container.exec(command, timeout=timeout, environment=environment).wait_output()
     except ops.pebble.ExecError as e:
         stderr = e.stderr if isinstance(e.stderr, str) else ""
         detail = stderr.strip() or f"exit code {e.exit_code}"

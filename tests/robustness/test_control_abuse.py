@@ -53,7 +53,11 @@ def call(
         ("POST", "/v1/faults", b'{"kind": "session-limit", "max_sessions": 1e6}', "application/json", 422, "max_sessions"),
         ("GET", "/v1/state?unit_id=" + "9" * 5000, None, None, 400, "unit_id"),
         ("GET", "/v1/state?unit_id=-1", None, None, 422, "unit_id"),
-        ("GET", "/", None, None, 404, ""),
+        ("GET", "/ui/nope.js", None, None, 404, ""),  # "/" is the dashboard
+        ("POST", "/", b"{}", "application/json", 405, ""),
+        ("GET", "/v1/events?unit_id=99", None, None, 422, "unit_id"),
+        ("GET", "/v1/registers?unit_id=x", None, None, 400, "unit_id"),
+        ("GET", "/v1/samples?unit_id=" + "9" * 5000, None, None, 400, "unit_id"),
         ("GET", "/v2/state", None, None, 404, ""),
         ("GET", "/v1/health/../../etc/passwd", None, None, 404, ""),
         ("DELETE", "/v1/health", None, None, 405, ""),

@@ -19,7 +19,7 @@ DEFAULT_COMMAND = (
     " --protocols modbus,sungrow,http --modbus-port 502 --ws-port 8082 --http-port 80"
     " --control-bind 127.0.0.1 --control-port 8090 --state-dir /var/lib/sungrow-sim"
     " --seed 0 --time-scale 1.0 --latitude 48.14 --longitude 11.58 --timezone UTC"
-    " --battery-kwh 10.0 --log-level info"
+    " --battery-kwh 10.0 --log-level info --metrics-bind 0.0.0.0 --metrics-port 8091"
 )
 
 
@@ -124,7 +124,8 @@ def test_config_changed_puts_every_option_into_the_command(ctx: Ctx):
         " --protocols modbus,http --modbus-port 1502 --ws-port 18082 --http-port 8080"
         " --control-bind 127.0.0.1 --control-port 8090 --state-dir /var/lib/sungrow-sim"
         " --seed 7 --time-scale 60.0 --latitude -33.9 --longitude 151.2"
-        " --timezone Australia/Sydney --battery-kwh 9.6 --log-level debug --array-kwp 12.5"
+        " --timezone Australia/Sydney --battery-kwh 9.6 --log-level debug"
+        " --metrics-bind 0.0.0.0 --metrics-port 8091 --array-kwp 12.5"
     )
 
 

@@ -24,6 +24,7 @@ INVALID = [
     ("modbus-port", 0, "modbus-port: "),
     ("modbus-port", 65536, "modbus-port: "),
     ("modbus-port", 8090, "modbus-port: port 8090 is already used by the control API"),
+    ("ws-port", 8091, "ws-port: port 8091 is already used by the metrics endpoint"),
     ("ws-port", 80, "http-port: port 80 is already used by ws-port"),
     ("ws-port", 70000, "ws-port: "),
     ("http-port", 502, "http-port: port 502 is already used by modbus-port"),

@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from urllib.parse import urlsplit
 import pytest
 from pymodbus.client import AsyncModbusTcpClient
 
+import dashboard
 from actions import ACTIONS
 from config import Config
 from layer import SERVICE_NAME, make_layer
@@ -35,7 +37,7 @@ from simulator_ctl import ctl_command, own_inverter, to_results
 from sungrow_models import MODELS
 from tools.wire import decode_ascii
 
-PORT_FLAGS = ("--modbus-port", "--ws-port", "--http-port", "--control-port")
+PORT_FLAGS = ("--modbus-port", "--ws-port", "--http-port", "--control-port", "--metrics-port")
 START_TIMEOUT = 30.0
 JUJU_KEY = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 SUNGROW_SIM = Path(sys.executable).with_name("sungrow-sim")
@@ -62,6 +64,7 @@ def local_argv(command: str, state_dir: Path, ready_file: Path) -> list[str]:
     argv[0] = str(SUNGROW_SIM)
     replacements = dict.fromkeys(PORT_FLAGS, "0")
     replacements |= {"--bind": "127.0.0.1", "--state-dir": str(state_dir)}
+    replacements["--metrics-bind"] = "127.0.0.1"
     for flag, value in replacements.items():
         assert flag in argv, f"the charm's command lacks {flag}"
         argv[argv.index(flag) + 1] = value
@@ -80,8 +83,10 @@ def wait_ready(process: subprocess.Popen[bytes], ready_file: Path) -> dict[str, 
     pytest.fail(f"no ready file after {START_TIMEOUT}s")
 
 
-def start(config: Config, tmp_path: Path) -> Iterator[Running]:
+def start(config: Config, tmp_path: Path, token: str | None = None) -> Iterator[Running]:
     layer = make_layer(config, config.serial_for(0))
+    if token is not None:
+        layer = dashboard.expose(layer, token)
     service = layer.services[SERVICE_NAME]
     state_dir, ready_file = tmp_path / "state", tmp_path / "ready.json"
     state_dir.mkdir()
@@ -294,3 +299,43 @@ def test_set_power_through_ctl_changes_the_power_the_status_line_shows(fresh_hyb
     state = json.loads(ctl(fresh_hybrid, ["state"]).stdout)
 
     assert own_inverter(state, 1)["readings"]["active_power_w"] == pytest.approx(2500, abs=50)
+
+
+@pytest.fixture
+def dashboard_service(tmp_path: Path) -> Iterator[Running]:
+    """The layer of `dashboard=true`: control listener on every address, token in env."""
+    yield from start(Config(dashboard=True), tmp_path, token="tok-from-the-secret")
+
+
+@pytest.mark.timeout(60)
+def test_the_dashboard_layer_guards_the_control_api_with_the_token(dashboard_service: Running):
+    base = f"http://127.0.0.1:{dashboard_service.ports['control_port']}"
+    assert dashboard_service.flag("--control-bind") == "0.0.0.0"
+    assert "tok-from-the-secret" not in " ".join(dashboard_service.layer_command)
+
+    with urllib.request.urlopen(base + "/v1/health", timeout=5) as response:
+        assert response.status == 200  # the ready check holds no token
+    with urllib.request.urlopen(base + "/", timeout=5) as response:
+        assert b"sungrow-sim dashboard" in response.read()
+    with pytest.raises(urllib.error.HTTPError) as denied:
+        urllib.request.urlopen(base + "/v1/state", timeout=5)
+    assert denied.value.code == 401
+    denied.value.close()
+    bearer = urllib.request.Request(
+        base + "/v1/state", headers={"Authorization": "Bearer tok-from-the-secret"}
+    )
+    with urllib.request.urlopen(bearer, timeout=5) as response:
+        assert response.status == 200
+
+
+@pytest.mark.timeout(60)
+def test_the_charms_ctl_calls_pass_with_the_token_in_their_environment(
+    dashboard_service: Running, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.delenv(dashboard.CTL_TOKEN_ENV, raising=False)
+    assert ctl(dashboard_service, ["state"]).returncode != 0
+
+    monkeypatch.setenv(dashboard.CTL_TOKEN_ENV, "tok-from-the-secret")
+    done = ctl(dashboard_service, ["state"])
+
+    assert done.returncode == 0, done.stderr

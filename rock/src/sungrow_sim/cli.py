@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ Modbus and encrypted "sungrow" Modbus share --modbus-port; the WiNet-S dongle pr
 which. Control the running simulator with `sungrow-sim ctl` (see its --help).
 """
 
+TOKEN_ENV = "SUNGROW_SIM_CONTROL_TOKEN"  # noqa: S105 (a variable name, not a secret)
 # `serve` flags as data: (group, config key, argparse options, help). "{default}" in a
 # help text is the config model's default for that key (config.InverterConfig for the
 # inverter group, config.ServeConfig for the rest), so the help never repeats a number.
@@ -40,7 +41,7 @@ SERVE_FLAGS: tuple[ServeFlag, ...] = (
     ("network", "http_port", {"type": int}, "WiNet-S HTTP port (default {default}; skipped with a warning if it needs privileges)"),
     ("network", "control_bind", {}, "address of the control API (default {default})"),
     ("network", "control_port", {"type": int}, "control API port (default {default})"),
-    ("network", "control_token", {}, "require this bearer token on the control API (then non-loopback peers are allowed)"),
+    ("network", "control_token", {}, "require this bearer token on the control API (then non-loopback peers are allowed; default $" + TOKEN_ENV + ", which keeps it off the command line)"),
     ("plant and time", "seed", {"type": int}, "seed for clouds, load ripple and initial totals (default {default})"),
     ("plant and time", "time_scale", {"type": float}, "simulated seconds per real second (default {default})"),
     ("plant and time", "start_time", {}, "simulated start, ISO 8601 (default: now, or where saved state left off)"),
@@ -53,6 +54,9 @@ SERVE_FLAGS: tuple[ServeFlag, ...] = (
     ("operation", "flush_interval_s", {"type": float}, "seconds between state saves (default {default})"),
     ("operation", "ready_file", {"type": Path}, "write the bound ports as JSON here once listening"),
     ("operation", "log_level", {"choices": ["debug", "info", "warning", "error"]}, "default {default}"),
+    ("operation", "log_format", {"choices": ["text", "json"]}, "text lines or one JSON object per line (default {default})"),
+    ("operation", "metrics_port", {"type": int}, "also serve /metrics alone on this port (default: only on the control port)"),
+    ("operation", "metrics_bind", {}, "address of the --metrics-port listener (default {default})"),
     ("limits (docs/robustness.md)", "max_connections", {"type": int}, "open connections per listener (default {default})"),
     ("limits (docs/robustness.md)", "max_connections_per_peer", {"type": int}, "open connections per listener from one peer address (default {default})"),
     ("limits (docs/robustness.md)", "idle_timeout_s", {"type": float}, "close a connection that sent nothing this long; 0 never (default {default})"),
@@ -110,16 +114,16 @@ def run_serve(args: argparse.Namespace) -> int:
     given = vars(args)
     server = {k: given[k] for k in SERVER_FLAGS if k in given}
     inverter = {k: given[k] for k in INVERTER_FLAGS if k in given}
+    if "control_token" not in server and os.environ.get(TOKEN_ENV):
+        server["control_token"] = os.environ[TOKEN_ENV]
     try:
         config = cfg.load(given.get("config"), server, inverter)
     except cfg.ConfigError as err:
         print(f"sungrow-sim serve: invalid configuration\n{err}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=config.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from sungrow_sim.telemetry.logs import configure
+
+    configure(config.log_level, config.log_format)
     try:
         asyncio.run(serve(config))
     except StartupError as err:

@@ -83,6 +83,9 @@ class ServeConfig(BaseModel):
     cloudiness: float = Field(default=0.2, ge=0, le=1)
     tick_s: float = Field(default=1.0, gt=0, le=60)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["text", "json"] = "text"
+    metrics_bind: str = "127.0.0.1"
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
     ready_file: Path | None = None
     # Limits (docs/robustness.md): per listener, per peer address, idle and slow clients.
     max_connections: int = Field(default=512, ge=1, le=100_000)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 DEFAULT_INTERVAL_S = 60.0
 MAX_KINDS = 256  # kinds are short fixed strings; the bound keeps a bug from growing a table
@@ -49,15 +49,19 @@ def log_limited(
     message: str,
     *args: object,
     exc_info: bool = False,
+    extra: Mapping[str, object] | None = None,
 ) -> bool:
-    """Log `message % args` unless `kind` was logged in the last minute; True if logged."""
+    """Log `message % args` unless `kind` was logged in the last minute; True if logged.
+
+    `extra` carries structured fields (peer, protocol, ...) for `--log-format json`.
+    """
     suppressed = _LIMITER.allow(f"{logger.name}:{kind}")
     if suppressed is None:
         return False
     if suppressed:
         message += " (and %d more like it since the last report)"
         args = (*args, suppressed)
-    logger.log(level, message, *args, exc_info=exc_info)
+    logger.log(level, message, *args, exc_info=exc_info, extra=extra)
     return True
 
 

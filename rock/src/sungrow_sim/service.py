@@ -17,6 +17,7 @@ from sungrow_sim import __version__
 from sungrow_sim.clock import ClockRangeError, SimClock
 from sungrow_sim.config import ServeConfig
 from sungrow_sim.control import ControlApi, start_control
+from sungrow_sim.dashboard import mount as mount_dashboard
 from sungrow_sim.faults import FaultSet
 from sungrow_sim.health import Health
 from sungrow_sim.persistence import SavedState, StateRejectedError, StateStore, snapshot
@@ -28,6 +29,9 @@ from sungrow_sim.protocols.winet import WinetServer, start_winet
 from sungrow_sim.ratelimit import limit_library_logs, log_limited
 from sungrow_sim.registers import catalogue
 from sungrow_sim.simulator import ControlError, Simulator
+from sungrow_sim.telemetry import Recorder, holding_names
+from sungrow_sim.telemetry.endpoint import start_metrics
+from sungrow_sim.telemetry.metrics import Metrics
 
 log = logging.getLogger("sungrow_sim")
 
@@ -163,6 +167,9 @@ class Service:
         self._closers: list[Any] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.winet: WinetServer | None = None
+        self.modbus: ModbusServer | None = None
+        self.recorder = Recorder(register_names=self._register_names)
+        self.metrics = Metrics(self.recorder, self.sim, self._sessions)
 
     async def start(self) -> None:
         """Bind everything; raise StartupError with advice when a port is unusable."""
@@ -178,7 +185,9 @@ class Service:
                 encrypted="sungrow" in protocols,
                 public_key=public_key_for(f"{cfg.seed}:{serial}"),
             )
-            modbus = ModbusServer(self.sim, options, self.limits)
+            modbus = self.modbus = ModbusServer(
+                self.sim, options, self.limits, recorder=self.recorder
+            )
             self.ports["modbus_port"] = await self._bind(
                 "modbus-port", modbus.start, cfg.bind, cfg.modbus_port
             )
@@ -191,7 +200,10 @@ class Service:
             listeners=self._protocol_view,
             health=self.health.view,
             commit=self.commit,
+            recorder=self.recorder,
+            metrics=self.metrics,
         )
+        mount_dashboard(api)
         if cfg.control_token:
             log.info(
                 "control API: bearer token required (set, %d characters)", len(cfg.control_token)
@@ -206,6 +218,15 @@ class Service:
         )
         self.ports["control_port"] = port
         self._closers.append(runner.cleanup)
+        if cfg.metrics_port is not None:
+            runner, port = await self._bind(
+                "metrics-port",
+                lambda h, p: start_metrics(self.metrics, h, p),
+                cfg.metrics_bind,
+                cfg.metrics_port,
+            )
+            self.ports["metrics_port"] = port
+            self._closers.append(runner.cleanup)
         self._serving = True
         self._tasks.append(
             asyncio.create_task(self.sim.run_ticker(cfg.tick_s, self._report("ticker")))
@@ -226,6 +247,7 @@ class Service:
                 options=cfg.winet,
                 seed=cfg.seed,
                 limits=self.limits,
+                recorder=self.recorder,
             )
         except OSError as err:
             raise StartupError(_bind_advice("ws-port/--http-port", err)) from None
@@ -241,6 +263,22 @@ class Service:
             return await start(host, port)
         except OSError as err:
             raise StartupError(_bind_advice(flag, err, port)) from None
+
+    def _sessions(self) -> dict[str, int]:
+        """Open sessions per listener, for /metrics."""
+        view: dict[str, int] = {}
+        if self.modbus is not None:
+            view["modbus"] = len(self.modbus.sessions)
+        if self.winet is not None:
+            view["winet"] = self.winet.sessions.count
+        return view
+
+    def _register_names(self, unit: int, wire: int, count: int) -> list[str]:
+        """Names of the holding registers a write at `wire` (count words) touched."""
+        inverter = self.sim.inverters.get(unit)
+        if inverter is None:
+            return []
+        return holding_names(catalogue().registers_of(inverter.info.model), wire, count)
 
     def _protocol_view(self) -> dict[str, dict[str, int]]:
         view: dict[str, dict[str, int]] = {}
@@ -268,8 +306,9 @@ class Service:
                 info.serial,
                 info.unit_id,
             )
+        hosts = {"control_port": cfg.control_bind, "metrics_port": cfg.metrics_bind}
         for name, port in self.ports.items():
-            host = cfg.control_bind if name == "control_port" else cfg.bind
+            host = hosts.get(name, cfg.bind)
             log.info("listening: %s on %s:%d", name.removesuffix("_port"), host, port)
         log.info(
             "clock %s, time scale %g, protocols %s",

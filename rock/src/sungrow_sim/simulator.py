@@ -15,6 +15,7 @@ from sungrow_sim.inverter import Inverter
 from sungrow_sim.plant import Counters, Plant, PlantConfig, WorkState
 from sungrow_sim.ratelimit import log_limited
 from sungrow_sim.registers import START, STOP, ExceptionCode, Table, catalogue
+from sungrow_sim.samples import Pulse, SampleStore
 
 log = logging.getLogger(__name__)
 CLOCK_WIRE = range(4999, 5005)  # documented 5000-5005: year .. second
@@ -39,6 +40,8 @@ class Simulator:
         self.inverters: dict[int, Inverter] = {}
         self.on_change: Callable[[], None] = on_change or (lambda: None)
         self._last_wall = self.clock.wall()
+        self.samples = SampleStore()  # the last simulated day, per inverter (dashboard)
+        self.pulse = Pulse()  # fired after every tick and control change (live feeds)
 
     def add_inverter(
         self,
@@ -122,8 +125,10 @@ class Simulator:
         self._last_wall = wall
         now = self.clock.now()
         local = self.clock.local(now)
-        for inverter in self.inverters.values():
+        for unit, inverter in self.inverters.items():
             inverter.advance(now, local, dt, self.faults)
+            self.samples.record(unit, now.timestamp(), inverter.readings())
+        self.pulse.fire()
 
     def refresh(self) -> None:
         """Apply control changes now, without advancing time."""
@@ -132,6 +137,7 @@ class Simulator:
         for inverter in self.inverters.values():
             inverter.advance(now, local, 0, self.faults)
         self.on_change()
+        self.pulse.fire()
 
     def _wrap_clock(self) -> None:
         """Past 2099-12-31 23:59:59 the clock starts again at 2000-01-01 (its range)."""

@@ -19,6 +19,9 @@ from sungrow_sim.faults import DESCRIPTIONS, FaultLimitError, FaultSpec
 from sungrow_sim.protocols.limits import CONTROL_RESERVE_FDS, GuardedSite, Limits, Listener
 from sungrow_sim.ratelimit import log_limited
 from sungrow_sim.simulator import ControlError, Simulator
+from sungrow_sim.telemetry import NULL, Recorder
+from sungrow_sim.telemetry.endpoint import metrics_handler
+from sungrow_sim.telemetry.metrics import Metrics
 from sungrow_sim.validation import one_line
 
 log = logging.getLogger(__name__)
@@ -77,6 +80,8 @@ class ControlApi:
         listeners: Callable[[], dict[str, dict[str, int]]] = dict,
         health: Callable[[], dict[str, Any]] | None = None,
         commit: Callable[[], Awaitable[None]] | None = None,
+        recorder: Recorder = NULL,
+        metrics: Metrics | None = None,
     ) -> None:
         self.sim = sim
         self.token = token if token and token.strip() else None  # "": no token, loopback only
@@ -84,6 +89,11 @@ class ControlApi:
         # Fault changes are saved before they are answered (group commit): raises if not.
         self.commit: Callable[[], Awaitable[None]] = commit or _nothing_to_save
         self.listeners = listeners  # the protocol ports, for /v1/state
+        self.recorder = recorder  # GET /v1/requests; counts injected faults
+        # GET paths a browser loads without a token (the dashboard's static files; never
+        # data; the health check, for probes that hold no token): loopback-only still applies
+        # to them when no token is set.
+        self.public_paths: set[str] = {"/v1/health"}
         self.app = web.Application(middlewares=[self._guard], client_max_size=MAX_BODY)
         self.app.add_routes(
             [
@@ -98,12 +108,16 @@ class ControlApi:
                 web.post("/v1/faults", self.inject),
                 web.delete("/v1/faults", self.clear),
                 web.get("/v1/fault-kinds", self.kinds),
+                web.get("/v1/requests", self.requests),
             ]
         )
+        if metrics is not None:
+            self.app.router.add_get("/metrics", metrics_handler(metrics))
 
     @web.middleware
     async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if self.token is not None:
+        public = request.method in ("GET", "HEAD") and request.path in self.public_paths
+        if self.token is not None and not public:
             given = request.headers.get("Authorization", "").removeprefix("Bearer ")
             # surrogateescape: a header of undecodable bytes compares as unequal, no 500
             if not hmac.compare_digest(
@@ -116,7 +130,7 @@ class ControlApi:
                     request.path[:80],
                 )  # fmt: skip
                 return _error(401, "missing or wrong token (send Authorization: Bearer TOKEN)")
-        elif not _is_loopback(request.remote):
+        elif self.token is None and not _is_loopback(request.remote):
             log_limited(
                 log, logging.WARNING, "non-loopback",
                 "control API: refused non-loopback peer %s (no token set)", request.remote,
@@ -209,7 +223,10 @@ class ControlApi:
         except Exception as err:
             self.sim.remove_faults([fault])
             return _error(503, f"fault not injected: cannot save state ({_reason(err)})")
-        log.info("fault injected: %s", fault.model_dump(exclude_none=True))
+        self.recorder.fault_injected(fault.kind)
+        log.info(
+            "fault injected: %s", fault.model_dump(exclude_none=True), extra={"fault": fault.kind}
+        )
         return web.json_response(fault.model_dump(), status=201)
 
     async def clear(self, request: web.Request) -> web.Response:  # noqa: D102
@@ -226,6 +243,9 @@ class ControlApi:
 
     async def kinds(self, request: web.Request) -> web.Response:  # noqa: D102
         return web.json_response({"kinds": DESCRIPTIONS})
+
+    async def requests(self, request: web.Request) -> web.Response:  # noqa: D102
+        return web.json_response({"requests": self.recorder.requests(self._unit(request))})
 
 
 def _reason(err: Exception) -> str:
