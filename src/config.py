@@ -23,7 +23,7 @@ class Config(pydantic.BaseModel):
 
     model: str = "SG10RT"
     serial: str = ""
-    unit_id: int = pydantic.Field(default=1, ge=1, le=247)
+    unit_id: int = pydantic.Field(default=1, ge=1, le=246)
     protocols: tuple[str, ...] = PROTOCOLS
     modbus_port: int = pydantic.Field(default=502, ge=1, le=65535)
     ws_port: int = pydantic.Field(default=8082, ge=1, le=65535)
@@ -34,7 +34,7 @@ class Config(pydantic.BaseModel):
     longitude: float = pydantic.Field(default=11.58, ge=-180, le=180)
     timezone: str = "UTC"
     array_kwp: float = pydantic.Field(default=0.0, ge=0, le=10000)
-    battery_kwh: float = pydantic.Field(default=10.0, gt=0, le=10000)
+    battery_kwh: float = pydantic.Field(default=10.0, gt=0, le=1000)
     log_level: str = "info"
     dashboard: bool = False
 

@@ -50,25 +50,50 @@ def without_privileges() -> list[str]:
     return ["setpriv", "--bounding-set", "-all", "--inh-caps", "-all"]
 
 
-def test_with_no_flags_it_serves_an_sg10rt_on_loopback_5020_as_an_ordinary_user(tmp_path):
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind(("127.0.0.1", 5020))  # fails loudly if something else holds the default port
+def test_the_documented_default_ports_are_the_configs_defaults():
+    """--help documents 5020, 8082, 80 and 8090; the config that serves them agrees."""
+    from sungrow_sim.config import ServeConfig
+
+    text = run("serve", "--help").stdout
+    defaults = ServeConfig()
+    for flag, port in (
+        ("--modbus-port", defaults.modbus_port),
+        ("--ws-port", defaults.ws_port),
+        ("--http-port", defaults.http_port),
+        ("--control-port", defaults.control_port),
+    ):
+        assert port == {"--modbus-port": 5020, "--ws-port": 8082, "--http-port": 80,
+                        "--control-port": 8090}[flag]  # fmt: skip
+        assert f"(default {port}" in " ".join(text.split()), flag
+
+
+def test_with_no_model_flags_it_serves_an_sg10rt_on_loopback_as_an_ordinary_user(tmp_path):
+    """Only the ports are chosen: 0, OS-assigned, never a port another test may hold.
+
+    The HTTP port stays at its default 80, which an ordinary user cannot bind.
+    """
+    ready = tmp_path / "ready.json"
     log = tmp_path / "serve.log"
+    argv = [
+        *PYTHON, "serve", "--modbus-port", "0", "--ws-port", "0", "--control-port", "0",
+        "--ready-file", str(ready),
+    ]  # fmt: skip
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [*without_privileges(), *PYTHON, "serve"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=tmp_path,
+            [*without_privileges(), *argv], stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path
         )
     try:
-        client = modbus_reads_until_ready(5020)
+        deadline = time.monotonic() + 30
+        while not (ready.exists() and ready.read_text().strip()):
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+        port = json.loads(ready.read_text())["modbus_port"]
+        client = modbus_reads_until_ready(port)
         assert client.read_input_registers(4999, count=1, device_id=1).registers == [0x2433]
         client.close()
         text = log.read_text()
         assert "simulating SG10RT" in text
-        assert "listening: modbus on 127.0.0.1:5020" in text
+        assert f"listening: modbus on 127.0.0.1:{port}" in text
         status = Path(f"/proc/{proc.pid}/status").read_text().splitlines()
         assert next(line for line in status if line.startswith("CapEff:")).split()[1] == "0" * 16
         assert "cannot bind HTTP port 80" in text  # the default 80 is skipped, not fatal
@@ -79,14 +104,18 @@ def test_with_no_flags_it_serves_an_sg10rt_on_loopback_5020_as_an_ordinary_user(
 
 
 def test_the_done_when_command_serves_sh10rt_and_all_its_level_2_ranges(tmp_path):
-    """`sungrow-sim serve --model SH10RT --serial SIMTEST0001 --modbus-port 15020` (issue 2)."""
+    """`sungrow-sim serve --model SH10RT --serial SIMTEST0001 --modbus-port N` (issue 2).
+
+    The issue's port 15020 is replaced by 0 (OS-assigned, read from the ready file).
+    """
     sim = launch(
-        serve_command("--model", "SH10RT", "--serial", "SIMTEST0001", "--modbus-port", "15020"),
+        serve_command("--model", "SH10RT", "--serial", "SIMTEST0001", "--modbus-port", "0"),
         tmp_path,
     )
     try:
-        assert sim.ports["modbus_port"] == 15020
-        client = modbus_reads_until_ready(15020)
+        port = sim.ports["modbus_port"]
+        assert port > 0
+        client = modbus_reads_until_ready(port)
         assert client.read_input_registers(4999, count=1, device_id=1).registers == [0x0E03]
         serial = client.read_input_registers(4989, count=10, device_id=1).registers
         assert decode_ascii(serial) == "SIMTEST0001"
@@ -324,8 +353,12 @@ def test_the_time_scale_speeds_up_the_inverter_clock(tmp_path):
 
     try:
         start1, first, end1 = clock()
-        time.sleep(0.5)
-        start2, second, end2 = clock()
+        deadline = time.monotonic() + 30
+        while True:  # until a quarter of a simulated hour has passed (a loaded machine waits)
+            start2, second, end2 = clock()
+            if (second - first).total_seconds() >= 900 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         simulated_hours = (second - first).total_seconds() / 3600
         assert first >= datetime(2026, 6, 21, 6)
         assert start2 - end1 - 0.01 <= simulated_hours <= end2 - start1 + 0.01

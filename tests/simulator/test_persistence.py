@@ -14,6 +14,23 @@ def total_kwh(sim) -> float:
     return sim.inverter()["readings"]["total_yield_kwh"]
 
 
+def saved_total(state) -> float:
+    try:
+        saved = SavedState.model_validate_json((state / STATE_FILE).read_text())
+    except (FileNotFoundError, ValueError):
+        return -1.0
+    return saved.inverters[1].counters["total_yield_kwh"] if 1 in saved.inverters else -1.0
+
+
+def wait_for(condition, timeout_s: float = 30.0):
+    """The condition's first truthy value, polled until a deadline (a loaded machine waits)."""
+    deadline = time.monotonic() + timeout_s
+    while not (value := condition()):
+        assert time.monotonic() < deadline, "condition not met before the deadline"
+        time.sleep(0.05)
+    return value
+
+
 def test_kill_9_loses_at_most_one_flush_interval_and_no_fault(tmp_path):
     state = tmp_path / "state"
     # 600x: one wall second is ten simulated minutes of a 10 kW plant at noon.
@@ -25,9 +42,9 @@ def test_kill_9_loses_at_most_one_flush_interval_and_no_fault(tmp_path):
     try:
         sim.ctl("inject-fault", "slow-reply", "--delay", "0.01", "--scope", "http")
         sim.ctl("set-load", "777")
-        time.sleep(2.0)
-        before = total_kwh(sim)
-        time.sleep(0.6)  # let one flush happen after the reading
+        first = total_kwh(sim)
+        before = wait_for(lambda: (t := total_kwh(sim)) > first + 1 and t)  # energy accrued
+        wait_for(lambda: saved_total(state) >= before)  # a flush after the reading
     finally:
         sim.kill()
     saved = SavedState.model_validate_json((state / STATE_FILE).read_text())

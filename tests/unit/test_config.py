@@ -18,7 +18,7 @@ INVALID = [
     ("serial", "SIM 0001", "serial: 'SIM 0001' is not up to 20 ASCII letters and digits"),
     ("serial", "S" * 21, "serial: "),
     ("unit-id", 0, "unit-id: "),
-    ("unit-id", 248, "unit-id: "),
+    ("unit-id", 247, "unit-id: "),
     ("protocols", "modbus,mqtt", "protocols: unknown protocol 'mqtt'"),
     ("protocols", " , ", "protocols: enable at least one of modbus, sungrow, http"),
     ("modbus-port", 0, "modbus-port: "),
@@ -37,6 +37,7 @@ INVALID = [
     ("timezone", "Mars/Olympus_Mons", "timezone: unknown time zone 'Mars/Olympus_Mons'"),
     ("array-kwp", -1.0, "array-kwp: "),
     ("battery-kwh", 0.0, "battery-kwh: "),
+    ("battery-kwh", 1000.5, "battery-kwh: "),
     ("log-level", "loud", "log-level: unknown log level 'loud'"),
 ]
 

@@ -191,7 +191,11 @@ async def test_control_changes_while_clients_read_never_give_wrong_answers(hybri
     readers = [asyncio.create_task(reader(c)) for c in clients]
     for watts in [2000, 3000, 1000] * 10 + [2500]:
         await call(service, "POST", "/v1/power", json={"watts": watts})
-    await asyncio.sleep(0.05)
+    after_last_write = len(seen)
+    deadline = asyncio.get_running_loop().time() + 10
+    while len(seen) < after_last_write + 2 * len(clients):  # reads after the last write
+        assert asyncio.get_running_loop().time() < deadline, "the readers stopped reading"
+        await asyncio.sleep(0.01)
     stop.set()
     await asyncio.gather(*readers)
     assert len(seen) > 20
