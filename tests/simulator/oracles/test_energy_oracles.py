@@ -161,11 +161,6 @@ def test_soc_stays_within_its_limits_and_the_battery_stops_at_them():
     assert seen[-1][0] >= ceiling - 0.1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the plant keeps a fixed 10 % reserve while the served min_soc/soc_reserve "
-    "settings say 5 % / 0 % (reported to plant-10)",
-)
 def test_discharge_stops_at_the_served_reserve_and_the_grid_takes_over():
     evening = Rig("SH10RT", DUSK_UTC)
     floor = max(evening.value("min_soc", "holding"), evening.value("soc_reserve", "holding"))

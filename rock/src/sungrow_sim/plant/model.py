@@ -276,7 +276,11 @@ class Plant:
         return 1 - self.config.cloudiness * max(0.0, waves / 3)
 
     def mppt_factors(self, solar_hour: float) -> tuple[float, ...]:
-        """Each MPPT's share of the array's output at a solar hour (orientation, shade)."""
+        """Each MPPT's share of the array's output at a solar hour (orientation, shade).
+
+        The shares sum to 1: strings differ from each other, the array's total does not
+        depend on the seed.
+        """
         morning = math.sin(math.pi * (12 - solar_hour) / 12)  # > 0 before solar noon
         out = []
         for share, lean, (shade_at, depth) in zip(
@@ -284,7 +288,9 @@ class Plant:
         ):
             shade = 1 - depth * math.exp(-(((solar_hour - shade_at) / 0.6) ** 2))
             out.append(share * max(0.0, 1 + lean * morning) * shade)
-        return tuple(out)
+        # The array's total follows the sun and the clouds alone; the MPPTs split it.
+        total = sum(out) or 1.0
+        return tuple(v / total for v in out)
 
     def solar_hour(self, when: datetime) -> float:
         """Mean solar time in hours at the plant's longitude."""
@@ -513,9 +519,10 @@ def dispatch(
     limit = float(cfg.nominal_power_w)
     if s.power_limit_pct is not None:
         limit = min(limit, cfg.nominal_power_w * s.power_limit_pct / 100)
-    pv, battery = _reduce(pv, battery, pv - battery - limit)
+    pv_first = controls.battery_power_w is not None  # an override's power is kept
+    pv, battery = _reduce(pv, battery, pv - battery - limit, pv_first)
     if not grid_lost and s.export_limit_w is not None:
-        pv, battery = _reduce(pv, battery, pv - load - battery - s.export_limit_w)
+        pv, battery = _reduce(pv, battery, pv - load - battery - s.export_limit_w, pv_first)
     if grid_lost:
         export = pv - load - battery
         if export > 0:
@@ -536,13 +543,13 @@ def _battery_target(
 ) -> tuple[float, Operation]:
     """The battery power the mode asks for, within its limits (> 0 charging)."""
     s = controls.settings
+    if controls.grid_lost:
+        return min(max(pv - load, -discharge_max), charge_max), "off-grid"
     if controls.battery_power_w is not None:
         # A test override (ctl set-battery --power), not the device's compulsory mode.
         return min(max(controls.battery_power_w, -discharge_max), charge_max), "self-consumption"
     if controls.power_w is not None:
         return 0.0, "self-consumption"
-    if controls.grid_lost:
-        return min(max(pv - load, -discharge_max), charge_max), "off-grid"
     if s.ems_mode != "self-consumption":
         op: Operation = "forced" if s.ems_mode == "forced" else "external"
         power = max(0.0, s.command_power_w)
@@ -560,10 +567,16 @@ def _battery_target(
     return min(max(pv - load, -discharge_max), charge_max), "self-consumption"
 
 
-def _reduce(pv: float, battery: float, excess: float) -> tuple[float, float]:
-    """Take `excess` W off the AC side: battery discharge first, then PV."""
+def _reduce(
+    pv: float, battery: float, excess: float, pv_first: bool = False
+) -> tuple[float, float]:
+    """Take `excess` W off the AC side: battery discharge first, then PV (or PV first)."""
     if excess <= 0:
         return pv, battery
+    if pv_first:
+        cut = min(excess, pv)
+        pv -= cut
+        excess -= cut
     if battery < 0:
         take = min(excess, -battery)
         battery += take
