@@ -61,6 +61,7 @@ async def test_get_settings_lists_every_setting_with_its_documented_address(hybr
 
 async def test_post_a_setting_by_name_steers_the_plant(hybrid):
     service, client = hybrid
+    await call(service, "POST", "/v1/battery", json={"soc_pct": 50})  # room to charge
     for name, value in (
         ("ems_mode", "forced"),
         ("charge_discharge_command", "charge"),
