@@ -41,5 +41,7 @@ def simulator(tmp_path: Path) -> Iterator[Callable[..., SimProcess]]:
 def register_file() -> Path:
     """SunGather's register file (shared/ beside the repository, as in CI)."""
     if not REGISTER_FILE.exists():
-        pytest.skip(f"SunGather register file not found at {REGISTER_FILE} (shared/ missing)")
+        pytest.fail(
+            f"SunGather register file not found at {REGISTER_FILE} (put shared/ beside the checkout)"
+        )
     return REGISTER_FILE

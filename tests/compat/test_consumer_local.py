@@ -9,7 +9,6 @@ own venv): what it decodes over Modbus is the independent oracle.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from collections.abc import Iterator
 
@@ -81,14 +80,6 @@ def test_sungather_sees_set_power_and_an_injected_fault(sim: LocalSimulator, reg
     assert cleared["failed"] == [], cleared
 
 
-# GET /v1/requests is Contract A, served by the request recorder (sungrow_sim.telemetry,
-# another branch). Until that package is in the tree this test cannot run; once it is,
-# the test must pass (the condition looks for the package's code, not for a 404).
-_SPEC = importlib.util.find_spec("sungrow_sim.telemetry")
-RECORDER = _SPEC is not None and _SPEC.origin is not None  # not a leftover empty dir
-
-
-@pytest.mark.skipif(not RECORDER, reason="no request recorder (sungrow_sim.telemetry) yet")
 def test_requests_show_what_sungather_read(sim: LocalSimulator, register_file):
     result = sungather(sim, register_file)
     polled = [r for r in result["ranges"] if r["type"] == "read"]

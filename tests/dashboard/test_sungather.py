@@ -45,7 +45,9 @@ def covers(failed: dict, documented: int) -> bool:
 
 def test_sungather_reports_a_failed_range_for_a_fault_injected_on_the_page(page: Page, simulator):
     if not REGISTER_FILE.exists():
-        pytest.skip(f"SunGather register file not found at {REGISTER_FILE} (shared/ missing)")
+        pytest.fail(
+            f"SunGather register file not found at {REGISTER_FILE} (put shared/ beside the checkout)"
+        )
     sim = simulator()
     page.goto(sim.control_url + "/")
     expect(page.locator("#conn")).to_have_text("live")

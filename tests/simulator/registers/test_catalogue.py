@@ -22,9 +22,16 @@ REFERENCE = next(
     ROOT.parent / "shared" / "reference" / "sungather-registers-sungrow.yaml",
 )
 PACKAGED = ROOT / "rock" / "src" / "sungrow_sim" / "registers" / "data"
-needs_reference = pytest.mark.skipif(
-    not REFERENCE.is_file(), reason=f"{REFERENCE} is not beside this checkout"
-)
+
+
+@pytest.fixture
+def _reference_present() -> None:
+    """SunGather's register file is what the catalogue is checked against: fail without it."""
+    if not REFERENCE.is_file():
+        pytest.fail(f"{REFERENCE} is not beside this checkout (put shared/ beside it)")
+
+
+needs_reference = pytest.mark.usefixtures("_reference_present")
 
 
 @needs_reference
