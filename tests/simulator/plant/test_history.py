@@ -56,6 +56,37 @@ async def test_a_fresh_hybrid_has_a_year_of_history_that_balances(device):
     assert t["import"] > 100
 
 
+# The documented arrays and the counters they file into, read over Modbus: (daily array,
+# monthly array, yearly array, daily counter, total counter).
+ARRAY_BLOCKS = {
+    "pv": (6196, 6227, 6250, 13002, 13003),
+    "direct": (6386, 6417, 6429, 13017, 13018),
+    "export": (6565, 6596, 6608, 13045, 13046),
+    "charge": (6744, 6775, 6787, 13040, 13041),
+}
+
+
+@pytest.mark.parametrize("flow", sorted(ARRAY_BLOCKS))
+async def test_the_served_day_month_and_year_arrays_add_up_to_the_served_counters(device, flow):
+    dev = await device(start_time=START, timezone="Europe/Berlin", inverters=[{"model": "SH10RT"}])
+    day_at, month_at, year_at, daily_at, total_at = ARRAY_BLOCKS[flow]
+    days = [w / 10 for w in await dev.words("input", day_at, 31)]
+    months = [w / 10 for w in await dev.words("input", month_at, 12)]
+    y = await dev.words("input", year_at, 40)
+    years = [(y[2 * i] | y[2 * i + 1] << 16) / 10 for i in range(20)]
+    daily = (await dev.words("input", daily_at, 1))[0] / 10
+    t = await dev.words("input", total_at, 2)
+    total = (t[0] | t[1] << 16) / 10
+    assert total > 1000, "a year of history"
+    assert days[20] == pytest.approx(daily, abs=0.1), "element 21 is today, 21 June"
+    assert not any(days[21:]), "days after today are empty"
+    assert sum(days) == pytest.approx(months[5], abs=0.1 * 21), "June's days make June"
+    assert not any(months[6:]), "months after June are empty"
+    assert sum(months) == pytest.approx(years[-1], abs=0.1 * 12), "this year's months"
+    assert sum(years) == pytest.approx(total, abs=0.1 * 20), "the years make the total"
+    assert years[-2] > 0, "last year's production is filed (commissioned a year ago)"
+
+
 async def test_a_fresh_string_inverter_counts_running_hours_of_production_days(device):
     dev = await device(start_time=START, timezone="Europe/Berlin", inverters=[{"model": "SG10RT"}])
     hours = await dev.u32(5006)

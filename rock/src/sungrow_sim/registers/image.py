@@ -197,9 +197,40 @@ class _Built:
             words[offset : offset + reg.width] = encode_text(text, reg.width)
         elif reg.quantity is not None:
             self._slots.append(Slot(reg.quantity, reg.scale, reg.type, words, offset))
+        elif reg.name in ARRAYS:
+            for index, quantity in enumerate(_array_quantities(reg.name, reg.count)):
+                element = offset + index * (reg.width // reg.count)
+                self._slots.append(Slot(quantity, reg.scale, reg.type, words, element))
         else:
             element = encode(reg.type, to_raw(reg.default or 0.0, reg.scale))
             words[offset : offset + reg.width] = element * reg.count
+
+
+# The documented day/month/year arrays (hybrids): register name -> (flow, period). Element n
+# of a daily array is day n of this month, of a monthly one month n of this year; a yearly
+# array ends with this year (our reading: its element 19 is the current year, 18 the one
+# before, ...).
+ARRAYS: dict[str, tuple[str, str]] = {
+    "daily_pv_energy_yields": ("yield", "day"),
+    "monthly_pv_energy_yields": ("yield", "month"),
+    "yearly_pv_energy_yields": ("yield", "year"),
+    "direct_power_consumption_pv": ("direct", "day"),
+    "direct_power_consumption_monthly_pv": ("direct", "month"),
+    "direct_power_consumption_yearly_pv": ("direct", "year"),
+    "export_power_from_pv": ("export", "day"),
+    "export_power_from_pv_monthly": ("export", "month"),
+    "export_power_from_pv_yearly": ("export", "year"),
+    "battery_charge_power_from_pv": ("battery_charge", "day"),
+    "battery_charge_power_from_pv_monthly": ("battery_charge", "month"),
+    "battery_charge_power_from_pv_yearly": ("battery_charge", "year"),
+}
+
+
+def _array_quantities(name: str, count: int) -> list[str]:
+    flow, period = ARRAYS[name]
+    if period == "year":
+        return [f"{flow}_kwh_years_back_{count - 1 - i}" for i in range(count)]
+    return [f"{flow}_kwh_{period}_{n}" for n in range(1, count + 1)]
 
 
 def _locate(

@@ -157,6 +157,9 @@ def _clock(prefix: str, when: datetime, seconds: bool = True) -> dict[str, float
     return {f"{prefix}_{name}": value for name, value in parts.items()}
 
 
+YEARS_KEPT = 20  # elements of the documented yearly arrays (6250ff, 6429ff, ...)
+
+
 def _add_energy(q: dict[str, float], plant: Plant, hybrid: bool) -> None:
     """Output energy, and the day/month/year arrays (the running period is live)."""
     c = plant.counters
@@ -177,6 +180,11 @@ def _add_energy(q: dict[str, float], plant: Plant, hybrid: bool) -> None:
             q[f"{name}_kwh_month_{month}"] = q[f"monthly_{name}_kwh"]
         if c.year:
             q[f"{name}_kwh_year_{c.year}"] = q[f"yearly_{name}_kwh"]
+        if c.year.isdigit():  # the yearly arrays, by how many years back (0: this year)
+            for back in range(YEARS_KEPT):
+                q[f"{name}_kwh_years_back_{back}"] = q.get(
+                    f"{name}_kwh_year_{int(c.year) - back}", 0.0
+                )
 
 
 def _filed_arrays(plant: Plant) -> dict[str, float]:
