@@ -71,6 +71,7 @@ class RegisterImage:
             for q, scale, datatype, table, block, offset in prototype.places
         ]
         self._raw: list[int | None] = [None] * len(self._slots)
+        self._seen: list[float | None] = [None] * len(self._slots)  # the last value encoded
         self.set_serial(serial)
 
     def set_serial(self, serial: str) -> None:
@@ -82,9 +83,14 @@ class RegisterImage:
 
     def refresh(self, quantities: dict[str, float]) -> None:
         """Re-encode the registers whose value changed in this snapshot of quantities."""
-        last = self._raw
+        last, seen = self._raw, self._seen
+        get = quantities.get
         for index, slot in enumerate(self._slots):
-            raw = to_raw(quantities.get(slot.quantity, 0.0), slot.scale)
+            value = get(slot.quantity, 0.0)
+            if value == seen[index]:
+                continue  # most quantities (the filed history above all) hold still
+            seen[index] = value
+            raw = to_raw(value, slot.scale)
             if raw != last[index]:
                 last[index] = raw
                 _put(slot.datatype, slot.words, slot.offset, raw)

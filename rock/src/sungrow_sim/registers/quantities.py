@@ -180,11 +180,8 @@ def _add_energy(q: dict[str, float], plant: Plant, hybrid: bool) -> None:
             q[f"{name}_kwh_month_{month}"] = q[f"monthly_{name}_kwh"]
         if c.year:
             q[f"{name}_kwh_year_{c.year}"] = q[f"yearly_{name}_kwh"]
-        if c.year.isdigit():  # the yearly arrays, by how many years back (0: this year)
-            for back in range(YEARS_KEPT):
-                q[f"{name}_kwh_years_back_{back}"] = q.get(
-                    f"{name}_kwh_year_{int(c.year) - back}", 0.0
-                )
+        # The yearly arrays count years back from this one; the earlier years are filed.
+        q[f"{name}_kwh_years_back_0"] = q[f"yearly_{name}_kwh"]
 
 
 def _filed_arrays(plant: Plant) -> dict[str, float]:
@@ -201,8 +198,12 @@ def _filed_arrays(plant: Plant) -> dict[str, float]:
             out[f"{name}_kwh_day_{n}"] = days[n - 1]
         for n in range(1, 13):
             out[f"{name}_kwh_month_{n}"] = months[n - 1]
-        for year, value in c.years.get(name, {}).items():
+        filed = c.years.get(name, {})
+        for year, value in filed.items():
             out[f"{name}_kwh_year_{year}"] = value
+        if c.year.isdigit():
+            for back in range(1, YEARS_KEPT):
+                out[f"{name}_kwh_years_back_{back}"] = filed.get(str(int(c.year) - back), 0.0)
     plant.filed_cache = (key, out)
     return out
 
