@@ -40,7 +40,13 @@ from sungrow_sim_k8s_testing.control import (
     parse_requests,
     parse_settings,
 )
-from sungrow_sim_k8s_testing.params import FAULT_KINDS, clear_params, fault_params, power_params
+from sungrow_sim_k8s_testing.params import (
+    FAULT_KINDS,
+    battery_params,
+    clear_params,
+    fault_params,
+    power_params,
+)
 from sungrow_sim_k8s_testing.state import Fault, InverterState, SimulatorState, parse_faults
 
 Unit = int | str
@@ -260,11 +266,8 @@ class LocalSimulator:
     ) -> InverterState:
         """Set the battery of a hybrid: SOC and/or a fixed power, or power back to auto."""
         self._check_unit(unit)
-        if soc is None and power is None and not auto:
-            raise ValueError("give soc, power or auto=True")
-        if power is not None and auto:
-            raise ValueError("power and auto exclude each other")
-        body = {"soc_pct": soc, "power_w": power, "auto": auto}
+        params = battery_params(soc, power, auto)
+        body = {"soc_pct": params.get("soc"), "power_w": params.get("power"), "auto": auto}
         return self._inverter_answer("POST", "/v1/battery", body)
 
     def inject_fault(self, kind: str, unit: Unit = 0, **options: Any) -> Fault:

@@ -133,6 +133,24 @@ def power_params(watts: float | Literal["auto"]) -> dict[str, float | bool]:
     return {"watts": watts}
 
 
+def battery_params(
+    soc: float | None = None, power: float | None = None, auto: bool = False
+) -> dict[str, float | bool]:
+    """Parameters of set-battery: SOC and/or a fixed power (> 0 charging), or power auto."""
+    if soc is None and power is None and not auto:
+        raise ValueError("give soc, power or auto=True")
+    if power is not None and auto:
+        raise ValueError("power and auto exclude each other")
+    params: dict[str, float | bool] = {}
+    if soc is not None:
+        params["soc"] = soc
+    if power is not None:
+        params["power"] = power
+    if auto:
+        params["auto"] = True
+    return params
+
+
 def fault_params(
     kind: str,
     *,

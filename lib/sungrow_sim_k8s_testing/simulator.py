@@ -25,6 +25,7 @@ from sungrow_sim_k8s_testing.control import (
 from sungrow_sim_k8s_testing.params import (
     CHARM_NAME,
     ConfigValue,
+    battery_params,
     clear_params,
     deploy_args,
     fault_params,
@@ -161,13 +162,8 @@ class Simulator:
         unit: Unit = 0,
     ) -> InverterState:
         """Set a hybrid's battery: SOC and/or a fixed power, or auto (set-battery action)."""
-        if soc is None and power is None and not auto:
-            raise ValueError("give soc, power or auto=True")
-        if power is not None and auto:
-            raise ValueError("power and auto exclude each other")
-        params: dict[str, Any] = {"soc": soc, "power": power, "auto": True if auto else None}
-        clean = {k: v for k, v in params.items() if v is not None}
-        return InverterState.from_results(self.run("set-battery", clean, unit))
+        params = battery_params(soc, power, auto)
+        return InverterState.from_results(self.run("set-battery", params, unit))
 
     def control(self, path: str, unit: Unit = 0, body: Mapping[str, Any] | None = None) -> Any:
         """Call the control API inside the unit's simulator container (juju ssh).
