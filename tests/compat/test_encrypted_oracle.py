@@ -1,4 +1,4 @@
-"""SungrowModbusTcpClient (encrypted) and SungrowModbusWebClient judged by a plain Modbus read.
+"""SungrowModbusTcpClient (encrypted) and SungrowModbusWebClient (WiNet-S) judged by plain Modbus.
 
 The plant is pinned (power, load, battery), so the registers do not move between reads;
 what the real encrypted client and the real WiNet-S client decode must then be exactly
@@ -35,14 +35,17 @@ def stable(block: list[int], fc: int, address: int) -> list[int]:
     return [w for i, w in enumerate(block) if address + i not in moving]
 
 
+@pytest.mark.parametrize("client", ["tcp", "web"])
 @pytest.mark.parametrize("model", list(BLOCKS))
-def test_the_encrypted_client_decodes_what_plain_modbus_reads(simulator, model):
-    sim = simulator(model)
+def test_the_sungrow_clients_decode_what_plain_modbus_reads(simulator, model, client):
+    """tcp: SungrowModbusTcpClient (encrypted); web: SungrowModbusWebClient (WiNet-S)."""
+    sim = simulator(model, http=client == "web")
+    port = sim.ports["ws_port" if client == "web" else "modbus_port"]
     reads = [{"fc": fc, "address": a, "count": c} for fc, a, c in BLOCKS[model]]
     before = [plain(sim, fc, a, c) for fc, a, c in BLOCKS[model]]
     result = run_driver(
         "sungather", "sungrow_direct.py",
-        {"client": "tcp", "host": sim.host, "port": sim.ports["modbus_port"], "unit": 1, "reads": reads},
+        {"client": client, "host": sim.host, "port": port, "unit": 1, "reads": reads},
     )  # fmt: skip
     after = [plain(sim, fc, a, c) for fc, a, c in BLOCKS[model]]
     for (fc, address, _), got, b, a in zip(
