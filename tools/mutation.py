@@ -6,7 +6,10 @@ subsets that cover them; ``[tool.mutmut]`` in pyproject.toml names the files to 
 and the tests to run. The last line printed is
 ``mutation: killed=K survived=S timeout=T score=X`` (score = killed / (killed + survived)).
 
-Usage: python tools/mutation.py [--stage DIR] [--max-children N] [--keep]
+Usage: python tools/mutation.py [--stage DIR] [--max-children N] [NAME ...]
+
+NAME: mutant names or fnmatch patterns (``'sungrow_sim.plant.sun.*'``) to run only those;
+the score line then covers only them.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Mutation testing with mutmut (staged copy)")
     parser.add_argument("--stage", type=Path, default=ROOT / ".tox/mutation-stage")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("names", nargs="*", help="mutant names or patterns (default: all)")
     args = parser.parse_args()
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
     stage(args.stage, config)
@@ -73,7 +77,7 @@ def main() -> int:
     began = time.monotonic()
     mutmut = [sys.executable, "-m", "mutmut"]
     run = subprocess.run(
-        [*mutmut, "run", "--max-children", str(args.max_children)],
+        [*mutmut, "run", "--max-children", str(args.max_children), *args.names],
         cwd=args.stage,
         env=env,
         check=False,
