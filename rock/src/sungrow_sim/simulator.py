@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -63,6 +63,7 @@ class Simulator:
         self.inverters: dict[int, Inverter] = {}
         self.on_change: Callable[[], None] = on_change or (lambda: None)
         self._last_wall = self.clock.wall()
+        self._epoch = 0  # counts rebases: a tick in progress stops at one
         self.samples = SampleStore()  # the last simulated day, per inverter (dashboard)
         self.pulse = Pulse()  # fired after every tick and control change (live feeds)
 
@@ -130,7 +131,7 @@ class Simulator:
                 inverter.overrides.state = None if value == START else "stop"
         if when is not None:
             self.clock.set(when)
-            self._last_wall = self.clock.wall()
+            self._rebase()
         self.refresh()
         return None
 
@@ -156,15 +157,37 @@ class Simulator:
 
     def tick(self) -> None:
         """Advance every plant by the simulated time since the last tick."""
+        for _ in self._ticking():
+            pass
+
+    async def tick_cooperatively(self) -> None:
+        """`tick`, giving way to the event loop after each inverter.
+
+        A fleet's tick then delays a read by one inverter's step, not by all of them.
+        """
+        for _ in self._ticking():
+            await asyncio.sleep(0)
+
+    def _ticking(self) -> Iterator[None]:
+        """One tick, an inverter at a time (yields after each).
+
+        Each inverter takes the clock as it is when its turn comes: a control change
+        between two turns (which refreshes every inverter at that moment) never leaves an
+        inverter stepped back in time. A clock set meanwhile ends the tick; the next one
+        goes on from the new time.
+        """
         self._wrap_clock()
         wall = self.clock.wall()
         dt = (wall - self._last_wall) * self.clock.time_scale
         self._last_wall = wall
-        now = self.clock.now()
-        local = self.clock.local(now)
-        for unit, inverter in self.inverters.items():
-            inverter.advance(now, local, dt, self.faults)
+        epoch = self._epoch
+        for unit, inverter in list(self.inverters.items()):
+            if self._epoch != epoch:
+                return
+            now = self.clock.now()
+            inverter.advance(now, self.clock.local(now), dt, self.faults)
             self.samples.record(unit, now.timestamp(), inverter.readings())
+            yield
         self.pulse.fire()
 
     def refresh(self) -> None:
@@ -175,6 +198,11 @@ class Simulator:
             inverter.advance(now, local, 0, self.faults)
         self.on_change()
         self.pulse.fire()
+
+    def _rebase(self) -> None:
+        """Measure the next tick from now (the clock was set, or ticks start again)."""
+        self._last_wall = self.clock.wall()
+        self._epoch += 1
 
     def _wrap_clock(self) -> None:
         """Past 2099-12-31 23:59:59 the clock starts again at 2000-01-01 (its range)."""
@@ -191,12 +219,12 @@ class Simulator:
 
         `report` gets the problem (a message) while ticks fail and None once one works.
         """
-        self._last_wall = self.clock.wall()
+        self._rebase()
         failing = False
         while True:
             await asyncio.sleep(interval_s)
             try:
-                self.tick()
+                await self.tick_cooperatively()
             except Exception as err:
                 log_limited(
                     log, logging.ERROR, "ticker", "plant ticker failed, retrying: %r", err,
@@ -205,7 +233,7 @@ class Simulator:
                 failing = True
                 if report:
                     report(f"plant ticker failing: {err!r}")
-                self._last_wall = self.clock.wall()  # do not integrate the failed interval twice
+                self._rebase()  # do not integrate the failed interval twice
                 continue
             if failing:
                 failing = False
@@ -307,7 +335,7 @@ class Simulator:
             self.clock.set(when)
         except ClockRangeError as err:
             raise ControlError(f"time: {err}") from None
-        self._last_wall = self.clock.wall()
+        self._rebase()
         self.refresh()
 
     def inject(self, spec: FaultSpec) -> Fault:
