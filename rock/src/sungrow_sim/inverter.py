@@ -62,7 +62,8 @@ class Inverter:
         self.info = InverterInfo(
             unit_id, spec.name, spec.device_code, spec.family, serial, spec.nominal_power_w
         )
-        self.image = RegisterImage(spec, registers, serial)
+        self._image = RegisterImage(spec, registers, serial)
+        self._unencoded: dict[str, float] | None = None  # quantities the image does not show yet
         self.settings = SettingsStore(
             spec.family,
             {
@@ -118,13 +119,27 @@ class Inverter:
             self.spec, self.plant, controls, local, self.string_count, self.fault_time
         )
         if faults.of_kind("stale-values", self.info.unit_id) is None:
-            self.image.refresh(self.quantities)
+            self._unencoded = self.quantities  # encoded when the image is next looked at
+
+    @property
+    def image(self) -> RegisterImage:
+        """The register image, showing the last step's quantities and the settings.
+
+        Encoding waits until someone reads: a fleet's inverters nobody reads cost no
+        encoding, and many steps between two reads cost one. A stale-values fault stops
+        new quantities from reaching the image (it shows what it showed).
+        """
+        quantities, self._unencoded = self._unencoded, None
+        if quantities is not None:
+            image = self._image
+            image.refresh(quantities)
             if self._setting_slots[0] != self.settings.version:
                 self._setting_slots = (
                     self.settings.version,
-                    self.image.holding_slots(self.settings.words()),
+                    image.holding_slots(self.settings.words()),
                 )
-            self.image.put_slots(self._setting_slots[1])
+            image.put_slots(self._setting_slots[1])
+        return self._image
 
     def heartbeat(self, now: datetime) -> None:
         """The external EMS wrote its heartbeat (or took control): restart the timeout."""
