@@ -87,6 +87,18 @@ def test_a_full_record_drops_an_eighth_at_a_time_and_keeps_the_totals():
     assert rec.bytes_in == {"modbus": 12000}
 
 
+def test_a_fleet_scrape_fits_the_default_record():
+    # One SunGather-like logger reading 30 ranges from each of 247 unit ids, twice: the
+    # second scrape finds every entry (nothing was dropped and nothing churns).
+    rec = Recorder(clock=Stepper())
+    for _ in range(2):
+        for unit in range(1, 248):
+            for address in range(5001, 5001 + 30 * 10, 10):
+                rec.request("modbus", "10.0.0.9", unit, "input", "read", address, 10, "ok")
+    assert rec.entry_count == 247 * 30
+    assert {e["requests"] for e in rec.requests()} == {2}
+
+
 def test_unit_filter():
     rec = Recorder()
     read(rec, 5001)

@@ -15,7 +15,9 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-MAX_ENTRIES = 1024
+# Room for one logger scraping every unit id a Modbus server can address (247) over 30
+# ranges each, so a fleet's steady scrape never churns the record.
+MAX_ENTRIES = 8192
 # Upper bounds (seconds) of the latency histogram's buckets; +Inf is implied.
 LATENCY_BUCKETS = (
     0.0001,
