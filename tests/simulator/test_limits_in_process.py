@@ -24,15 +24,15 @@ async def test_the_fault_maximum_is_configurable(start_service):
 async def test_a_failing_tick_is_reported_and_the_ticker_recovers(start_service):
     service = await start_service(tick_s=0.05)
     port = service.ports["control_port"]
-    real_tick = service.sim.tick
+    real_tick = service.sim.tick_cooperatively  # what the ticker calls
     failing = True
 
-    def tick() -> None:
+    async def tick() -> None:
         if failing:
             raise OverflowError("date value out of range")
-        real_tick()
+        await real_tick()
 
-    service.sim.tick = tick  # type: ignore[method-assign]
+    service.sim.tick_cooperatively = tick  # type: ignore[method-assign]
     url = f"http://127.0.0.1:{port}/v1/health"
     async with aiohttp.ClientSession() as session:
 
