@@ -499,3 +499,37 @@ def test_clock_registers_are_the_zones_local_time_to_the_second_across_a_dst_cha
         )  # fmt: skip
         unit.run(37, step_s=37)
     assert unit.value("hour", "holding") == 3, "past 01:00 UTC the zone is on summer time"
+
+
+# -- a string inverter without a meter ------------------------------------------------------
+
+
+def test_a_string_inverter_without_a_meter_knows_nothing_of_the_grid_point():
+    """Meter power, load and the grid-point energies come from the meter (string protocol
+    5083-5104, "valid for inverters" with one): without it they stay zero, whatever the
+    inverter produces."""
+    unit = Unit("SG10KTL-MT", meter=False)
+    names = (
+        "meter_power",
+        "load_power",
+        "export_power",
+        "daily_export_energy",
+        "total_export_energy",
+        "daily_import_energy",
+        "total_import_energy",
+        "daily_direct_energy_consumption",
+        "total_direct_energy_consumption",
+    )
+    produced = 0.0
+    for _ in range(60):
+        unit.run(60)
+        produced += unit.value("total_active_power") / 60 / 1000
+        assert {n: unit.value(n) for n in names} == dict.fromkeys(names, 0.0)
+    assert produced > 5, "an hour of a clear June noon"
+
+    metered = Unit("SG10KTL-MT")
+    metered.sim.set_load(None, 1000)
+    export0 = metered.value("total_export_energy")
+    metered.run(3600)
+    assert metered.value("meter_power") < -5000, "with a meter, the export shows (< 0: selling)"
+    assert metered.value("total_export_energy") - export0 > 5
