@@ -359,12 +359,15 @@ def test_hybrid_running_states_follow_the_documented_codes():
     unit.sim.set_battery(None, soc_pct=50.0)
     unit.run(60)
     assert system_state(unit) == "Run"
-    assert unit.raw("start_stop_hybrid", "holding") == BOOT
+    # The real SH8.0RT-20 shows the boot word at 5006 too while it runs (its dumps).
+    assert dump("afternoon.json")["rawWords"]["5006"] == BOOT
+    assert unit.raw("start_stop", "holding") == unit.raw("start_stop_hybrid", "holding") == BOOT
     assert sungather_labels("grid_state")[unit.raw("grid_state")] == "On-grid"
 
     unit.write(13000, SHUTDOWN)
     unit.run(60)
     assert system_state(unit) == "Stop"
+    assert unit.raw("start_stop", "holding") == unit.raw("start_stop_hybrid", "holding")
     assert unit.raw("start_stop_hybrid", "holding") == SHUTDOWN
     assert unit.value("total_active_power") == 0
     unit.sim.inject(FaultSpec(kind="grid-loss"))
