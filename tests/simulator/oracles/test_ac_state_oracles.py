@@ -141,6 +141,9 @@ def test_the_nameplate_words_are_the_real_sh8rt20s():
     # Unlimited, the active power limit reads 100 % on both documented registers.
     for name in ("active_power_limit_ratio", "active_power_limit_percent"):
         assert unit.raw(name, "holding") == dumped_raw(name, "hold"), name
+    assert unit.raw("power_limitation_setting", "holding") == dumped_raw(
+        "power_limitation_setting", "hold"
+    )
 
 
 # (model, type code, nominal kW, phases, MPPTs) from the documents' device tables; the
@@ -209,6 +212,10 @@ def test_a_power_limit_reads_back_and_caps_the_served_output():
     for name in ("active_power_limit_ratio", "active_power_limit_percent"):
         assert hybrid.value(name, "holding") == pytest.approx(30.0), name
     assert hybrid.value("total_active_power") <= 3000
+    hybrid.write(13089, OFF)  # limitation off: the whole nominal power is allowed again
+    hybrid.run(60)
+    assert hybrid.value("active_power_limit_percent", "holding") == 100.0
+    assert hybrid.value("total_active_power") > 3000
 
 
 # -- the AC side ---------------------------------------------------------------------------
@@ -360,7 +367,7 @@ def test_hybrid_running_states_follow_the_documented_codes():
     unit.run(60)
     assert system_state(unit) == "Run"
     # The real SH8.0RT-20 shows the boot word at 5006 too while it runs (its dumps).
-    assert dump("afternoon.json")["rawWords"]["5006"] == BOOT
+    assert dumped_raw("start_stop", "hold") == BOOT
     assert unit.raw("start_stop", "holding") == unit.raw("start_stop_hybrid", "holding") == BOOT
     assert sungather_labels("grid_state")[unit.raw("grid_state")] == "On-grid"
 
