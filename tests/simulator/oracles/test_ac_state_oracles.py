@@ -48,7 +48,9 @@ DOCUMENTED = {
     "grid_frequency_hires": Reg("grid_frequency_hires", "input", 5242, "U16", 0.01, None),
     "battery_power_signed": Reg("battery_power_signed", "input", 5214, "S32", 1.0, None),
     "bdc_rated_power": Reg("bdc_rated_power", "input", 5628, "U16", 0.1, None),
-    "active_power_limit_ratio": Reg("active_power_limit_ratio", "holding", 13090, "U16", 0.1, None),
+    "active_power_limit_ratio": Reg(
+        "active_power_limit_ratio", "holding", 13090, "U16", 0.1, None
+    ),
     "active_power_limit_percent": Reg(
         "active_power_limit_percent", "holding", 31205, "U16", 0.1, None
     ),
@@ -122,7 +124,9 @@ def dump(name: str) -> dict:
 
 
 def dumped_raw(name: str, kind: str) -> int:
-    (value,) = [v for v in dump("afternoon.json")["values"] if v["name"] == name and v["type"] == kind]
+    (value,) = [
+        v for v in dump("afternoon.json")["values"] if v["name"] == name and v["type"] == kind
+    ]
     return value["raw"]
 
 
@@ -277,7 +281,9 @@ def test_nothing_flows_on_a_lost_grid_and_no_frequency_is_measured(model):
     assert GRID_FREQUENCY_LOW.value(unit.words(GRID_FREQUENCY_LOW)) == 0
 
 
-@pytest.mark.parametrize(("model", "hires"), [("SG10RT", "grid_frequency"), ("SH10RT", "grid_frequency_hires")])
+@pytest.mark.parametrize(
+    ("model", "hires"), [("SG10RT", "grid_frequency"), ("SH10RT", "grid_frequency_hires")]
+)
 def test_grid_frequency_stays_in_band_moves_slowly_and_both_resolutions_agree(model, hires):
     unit = Unit(model)
     seen: list[float] = []
@@ -453,7 +459,8 @@ def test_string_work_states_and_the_fault_time_follow_the_documents():
     assert states() == ("Fault", "Fault")
     local = at.astimezone(zone)
     shown = tuple(
-        int(unit.value(f"alarm_time_{part}")) for part in ("year", "month", "day", "hour", "minute")
+        int(unit.value(f"alarm_time_{part}"))
+        for part in ("year", "month", "day", "hour", "minute")
     )
     assert shown == (local.year, local.month, local.day, local.hour, local.minute)
     assert unit.value("alarm_code_1") == 38  # the documented default fault code
@@ -483,7 +490,8 @@ def test_the_inverter_warms_with_the_power_it_converts():
     assert all(-25 <= t <= 85 for t in temperatures)
 
     # Charging from the grid at night converts power too: it warms the inverter as well.
-    idle, charging = Unit("SH10RT", NIGHT, battery_kwh=10.0), Unit("SH10RT", NIGHT, battery_kwh=10.0)
+    idle = Unit("SH10RT", NIGHT, battery_kwh=10.0)
+    charging = Unit("SH10RT", NIGHT, battery_kwh=10.0)
     for unit, watts in ((idle, 0), (charging, 4000)):
         unit.sim.set_load(None, 0)
         unit.sim.set_battery(None, soc_pct=40.0, power_w=watts)
@@ -515,9 +523,11 @@ def test_clock_registers_are_the_zones_local_time_to_the_second_across_a_dst_cha
 
 
 def test_a_string_inverter_without_a_meter_knows_nothing_of_the_grid_point():
-    """Meter power, load and the grid-point energies come from the meter (string protocol
-    5083-5104, "valid for inverters" with one): without it they stay zero, whatever the
-    inverter produces."""
+    """Without a meter, meter power, load and the grid-point energies stay zero.
+
+    They come from the meter (string protocol 5083-5104, valid for inverters with one),
+    whatever the inverter produces.
+    """
     unit = Unit("SG10KTL-MT", meter=False)
     # Counters from a time with a meter (a restored state) are not shown without one.
     counters = unit.sim.inverters[1].plant.counters
@@ -552,8 +562,11 @@ def test_a_string_inverter_without_a_meter_knows_nothing_of_the_grid_point():
 
 
 def test_temperatures_and_voltages_are_served_to_the_tenth_as_on_the_real_unit():
-    """The registers resolve 0.1 degC and 0.1 V, and the real SH8.0RT-20 uses it (inside
-    temperature 41.9 / 47.9 degC, phase voltages 236.7 / 237.6 / 235.1 V in its dumps)."""
+    """The registers resolve 0.1 degC and 0.1 V, and the real SH8.0RT-20 uses it.
+
+    Its dumps show an inside temperature of 41.9 / 47.9 degC and phase voltages of
+    236.7 / 237.6 / 235.1 V.
+    """
     real = [
         v["raw"]
         for name in ("nachts.json", "morning.json", "afternoon.json")
