@@ -292,6 +292,8 @@ def test_grid_frequency_stays_in_band_moves_slowly_and_both_resolutions_agree(mo
         fine = unit.value(hires)
         coarse = GRID_FREQUENCY_LOW.value(unit.words(GRID_FREQUENCY_LOW))
         assert 49.8 <= fine <= 50.2, fine  # ENTSO-E: at most 200 mHz off in steady state
+        for voltage, _ in phases(unit):
+            assert 207.0 <= voltage <= 253.0, voltage  # and the voltage within EN 50160's
         assert abs(coarse - fine) <= 0.05 + 1e-9, (coarse, fine)  # only the resolution differs
         if seen:
             # A synchronous grid's frequency drifts by mHz per second: one 0.01 Hz step at most.
