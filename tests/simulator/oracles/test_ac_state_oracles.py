@@ -504,7 +504,7 @@ def test_the_inverter_warms_with_the_power_it_converts():
 # -- the clock -----------------------------------------------------------------------------
 
 
-def test_clock_registers_are_the_zones_local_time_to_the_second_across_a_dst_change():
+def test_clock_registers_show_local_time_to_the_second_over_a_dst_change():
     zone = "Europe/Berlin"
     start = datetime(2026, 3, 29, 0, 58, 37, tzinfo=UTC)  # 01:58:37 CET, then 03:xx CEST
     unit = Unit("SH10RT", start, zone=zone)
