@@ -277,13 +277,359 @@ def _dead_pid() -> int:
 
 def test_stale_temporaries_of_dead_processes_and_this_one_go_and_a_live_ones_stays(tmp_path):
     store = StateStore(tmp_path)
-    dead, mine, alive = _dead_pid(), os.getpid(), os.getppid()
-    names = {pid: f".{STATE_FILE}.{pid}.tmp" for pid in (dead, mine, alive)}
-    others = ["a.txt", f".{STATE_FILE}.x.tmp", f"{STATE_FILE}", "z.tmp", "m.json"]
-    for name in [*names.values(), *others]:
-        (tmp_path / name).write_text("{}")
-    removed = store.remove_stale_temporaries()
-    assert sorted(removed) == sorted([tmp_path / names[dead], tmp_path / names[mine]])
-    left = {p.name for p in tmp_path.iterdir()}
-    assert left == {names[alive], *others}
-    assert StateStore(tmp_path / "missing").remove_stale_temporaries() == []
+    # The live process is a child of this test (never a process the test did not start).
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        dead, mine, alive = _dead_pid(), os.getpid(), child.pid
+        names = {pid: f".{STATE_FILE}.{pid}.tmp" for pid in (dead, mine, alive)}
+        others = ["a.txt", f".{STATE_FILE}.x.tmp", f"{STATE_FILE}", "z.tmp", "m.json"]
+        for name in [*names.values(), *others]:
+            (tmp_path / name).write_text("{}")
+        removed = store.remove_stale_temporaries()
+        assert child.poll() is None, "the live process must not be signalled"
+        assert sorted(removed) == sorted([tmp_path / names[dead], tmp_path / names[mine]])
+        left = {p.name for p in tmp_path.iterdir()}
+        assert left == {names[alive], *others}
+        assert StateStore(tmp_path / "missing").remove_stale_temporaries() == []
+    finally:
+        child.kill()
+        child.wait()
+
+
+# -- the plant ---------------------------------------------------------------------------
+# The house load's documented profile (README, "The plant"): a 350 W base; bell curves
+# A exp(-((h - centre) / width)^2) for the peaks, on weekdays 900 W at 07:00 (1 h) and
+# 1500 W at 19:00 (2 h), on weekends 800 W at 09:00 (1.6 h), 600 W at 13:00 (2 h) and
+# the same evening peak; everything times 1 + 0.25 cos(2 pi (day of year - 15) / 365);
+# plus an 80 W ripple with a period of 0.37 h.
+BASE_W = 350.0
+PEAKS = {
+    False: ((900.0, 7.0, 1.0), (1500.0, 19.0, 2.0)),
+    True: ((800.0, 9.0, 1.6), (600.0, 13.0, 2.0), (1500.0, 19.0, 2.0)),
+}
+RIPPLE_W, RIPPLE_H = 80.0, 0.37
+MUNICH = (48.14, 11.58)
+
+
+def season(day: int) -> float:
+    return 1 + 0.25 * math.cos(2 * math.pi * (day - 15) / 365)
+
+
+def profile_energy_wh(start_h: float, end_h: float, weekend: bool, day: int) -> float:
+    """The documented profile's energy from `start_h` to `end_h` without the ripple (Wh).
+
+    The integral of a bell curve in closed form: A w sqrt(pi) / 2 (erf(b) - erf(a)).
+    """
+    peaks = sum(
+        amp * width * math.sqrt(math.pi) / 2
+        * (math.erf((end_h - mid) / width) - math.erf((start_h - mid) / width))
+        for amp, mid, width in PEAKS[weekend]
+    )  # fmt: skip
+    return (BASE_W * (end_h - start_h) + peaks) * season(day)
+
+
+def profile_w(hour: float, weekend: bool, day: int) -> float:
+    """The documented profile at an instant, without the ripple (W)."""
+    peaks = sum(a * math.exp(-(((hour - m) / w) ** 2)) for a, m, w in PEAKS[weekend])
+    return (BASE_W + peaks) * season(day)
+
+
+def make_plant(family: str = "hybrid", seed: int = 0, cloudiness: float = 0.0, **config):
+    from sungrow_sim.plant.model import Plant, PlantConfig
+
+    settings = {
+        "family": family,
+        "nominal_power_w": 10_000,
+        "phases": 3,
+        "mppt_count": 2,
+        "array_kwp": 10.0,
+        "battery_kwh": 10.0 if family == "hybrid" else 0.0,
+        "latitude": MUNICH[0],
+        "longitude": MUNICH[1],
+        "seed": seed,
+        "cloudiness": cloudiness,
+    }
+    settings.update(config)
+    return Plant(PlantConfig(**settings))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("day", [15, 106, 197, 290])
+@pytest.mark.parametrize("weekend", [False, True], ids=["weekday", "weekend"])
+def test_the_house_load_averages_to_the_documented_profile_over_each_ripple_period(
+    day, weekend
+):
+    """Over whole ripple periods the ripple cancels: each mean is the profile's integral."""
+    plant = make_plant(seed=3)
+    samples = 64  # midpoints: a whole period of a sine sums to zero exactly
+    start = 0.0
+    while start + RIPPLE_H <= 24:
+        width = RIPPLE_H / samples
+        mean = sum(
+            plant.load_at(start + (i + 0.5) * width, weekend, day) for i in range(samples)
+        ) / samples
+        expected = profile_energy_wh(start, start + RIPPLE_H, weekend, day) / RIPPLE_H
+        assert mean == pytest.approx(expected, abs=0.3), f"{start:.2f} h on day {day}"
+        start += RIPPLE_H
+
+
+def test_the_house_load_ripple_is_80_w_around_the_profile():
+    plant = make_plant(seed=5)
+    deviations = [
+        plant.load_at(h, False, 106) - profile_w(h, False, 106)
+        for h in (2 + i * RIPPLE_H / 400 for i in range(400))
+    ]
+    assert max(deviations) == pytest.approx(RIPPLE_W, abs=0.5)
+    assert min(deviations) == pytest.approx(-RIPPLE_W, abs=0.5)
+
+
+@pytest.mark.parametrize("date", ["2026-04-16", "2026-04-18", "2026-01-10", "2026-07-19"])
+def test_a_local_days_house_load_adds_up_to_the_documented_daily_energy(date):
+    """Minute by minute in Berlin's local time: weekday or weekend and the day's season."""
+    plant = make_plant(seed=1)
+    midnight = datetime.fromisoformat(date).replace(tzinfo=ZoneInfo("Europe/Berlin"))
+    weekend = midnight.weekday() >= 5
+    day = midnight.timetuple().tm_yday
+    energy_wh = sum(plant.house_load(midnight + timedelta(minutes=m)) for m in range(1440)) / 60
+    # Left-point sums of the smooth profile; the ripple adds at most 5 Wh over the day.
+    expected = sum(profile_w(m / 60, weekend, day) for m in range(1440)) / 60
+    assert energy_wh == pytest.approx(expected, abs=8), f"{date}: {energy_wh:.0f} Wh"
+    assert 8_000 < energy_wh < 30_000, "a household's day, in Wh"
+
+
+def test_the_house_load_is_positive_all_year_and_peaks_in_the_evening():
+    plant = make_plant(seed=2)
+    year = datetime(2026, 1, 1, tzinfo=ZoneInfo("Europe/Berlin"))
+    loads = [plant.house_load(year + timedelta(minutes=17 * i)) for i in range(365 * 85)]
+    assert min(loads) > 0
+    monday = datetime(2026, 4, 13, tzinfo=ZoneInfo("Europe/Berlin"))
+    night = [plant.house_load(monday + timedelta(hours=2, minutes=m)) for m in range(120)]
+    evening = [plant.house_load(monday + timedelta(hours=18, minutes=m)) for m in range(120)]
+    assert max(night) < min(evening)
+    winter = sum(plant.load_at(h / 10, False, 15) for h in range(240))
+    summer = sum(plant.load_at(h / 10, False, 197) for h in range(240))
+    assert winter > 1.5 * summer  # +25 % against -25 %
+
+
+def haurwitz(elevation_deg: float) -> float:
+    """Haurwitz's clear-sky GHI (W/m2), 1098 cos z exp(-0.057 / cos z), here from its paper."""
+    cos_z = math.sin(math.radians(elevation_deg))
+    return 1098.0 * cos_z * math.exp(-0.057 / cos_z) if cos_z > 0 else 0.0
+
+
+# NOAA solar calculator (as in test_sun.py): latitude, longitude, solar noon, elevation
+NOAA_POSITIONS = [
+    (48.14, 11.58, datetime(2026, 6, 21, 11, 15, 30, tzinfo=UTC), 65.30),  # Munich
+    (-33.87, 151.21, datetime(2026, 12, 21, 1, 53, tzinfo=UTC), 79.57),  # Sydney
+    (40.71, -74.01, datetime(2026, 3, 20, 17, 3, 30, tzinfo=UTC), 49.33),  # New York
+]
+
+
+@pytest.mark.parametrize(("lat", "lon", "when", "elevation"), NOAA_POSITIONS)
+def test_clear_sky_irradiance_is_haurwitz_at_the_published_solar_position(
+    lat, lon, when, elevation
+):
+    plant = make_plant(latitude=lat, longitude=lon, cloudiness=0.0)
+    # 1.2 degrees of the simulator's solar position error: at most ~10 W/m2 here.
+    tolerance = abs(haurwitz(elevation + 1.2) - haurwitz(elevation)) + 2
+    assert plant.irradiance(when, night=False) == pytest.approx(haurwitz(elevation), abs=tolerance)
+    assert plant.irradiance(when, night=True) == 0.0
+    later = when + timedelta(hours=12)  # the other side of the earth's turn: sun down
+    assert plant.irradiance(later, night=False) == 0.0
+
+
+def test_clouds_only_take_light_away_within_the_cloudiness_and_change_smoothly():
+    cloudiness = 0.6
+    plant = make_plant(cloudiness=cloudiness, seed=9)
+    clear = make_plant(cloudiness=0.0, seed=9)
+    noon = datetime(2026, 6, 21, 11, 15, tzinfo=UTC)
+    ratios = []
+    for day in range(20):
+        when = noon + timedelta(days=day)
+        ratios.append(plant.irradiance(when, False) / clear.irradiance(when, False))
+    assert all(1 - cloudiness - 1e-9 <= r <= 1 + 1e-9 for r in ratios)
+    assert max(ratios) == pytest.approx(1.0), "there are clear spells"
+    assert min(ratios) < 1 - cloudiness / 3, "and clouds"
+    factors = [plant.cloud_factor(h / 60) for h in range(60 * 48)]
+    # Three waves of 0.7, 1.9 and 5.3 h: the factor moves by less than 9 % a minute.
+    assert max(abs(b - a) for a, b in zip(factors, factors[1:], strict=False)) < 0.09 * cloudiness
+
+
+def step_through(plant, start: datetime, minutes: int, zone: str = "UTC", **controls):
+    """Step a plant minute by minute; the test's own integral of the reported flows (kWh)."""
+    from sungrow_sim.plant.model import Controls
+
+    control = Controls(**controls)
+    total = dict.fromkeys(
+        ("yield", "ac", "export", "import", "direct", "charge", "discharge", "run_min"), 0.0
+    )
+    for minute in range(1, minutes + 1):
+        when = start + timedelta(minutes=minute)
+        plant.step(when, when.astimezone(ZoneInfo(zone)), 60.0, control)
+        f = plant.flows
+        h = 1 / 60 / 1000  # one minute, W -> kWh
+        total["yield"] += f.pv_w * h
+        total["ac"] += f.ac_w * h
+        total["export"] += max(f.export_w, 0) * h
+        total["import"] += max(-f.export_w, 0) * h
+        total["direct"] += f.direct_w * h
+        total["charge"] += max(f.battery_w, 0) * h
+        total["discharge"] += max(-f.battery_w, 0) * h
+        total["run_min"] += 1 if f.state == "run" else 0
+    return total
+
+
+FLOW_OF = {
+    "yield": "yield",
+    "export": "export",
+    "import": "import",
+    "direct": "direct",
+    "battery_charge": "charge",
+    "battery_discharge": "discharge",
+}
+
+
+def test_every_periods_counters_are_the_integrated_flows_of_a_hybrid_day():
+    plant = make_plant(seed=4)
+    plant.counters.battery_soc_pct = 8.0  # down to min SOC (5 %) before dawn, then imports
+    start = datetime(2026, 6, 21, 0, 0, tzinfo=UTC)
+    flows = step_through(plant, start, 23 * 60)
+    c = plant.counters
+    assert flows["yield"] > 30 and flows["import"] > 0.5 and flows["export"] > 1
+    assert flows["charge"] > 1 and flows["discharge"] > 1 and flows["direct"] > 1
+    for name, key in FLOW_OF.items():
+        for period in ("total", "daily", "monthly", "yearly"):
+            counter = getattr(c, f"{period}_{name}_kwh")
+            assert counter == pytest.approx(flows[key], rel=1e-9), f"{period}_{name}_kwh"
+    assert c.daily_running_time_min == pytest.approx(flows["run_min"])
+    assert c.total_running_time_h == pytest.approx(flows["run_min"] / 60)
+    # The SOC moves by the served battery energy over the capacity, 0.965 each way
+    # (abs: a full battery's last minute may round past 100 % and be cut there).
+    stored = flows["charge"] * 0.965 - flows["discharge"] / 0.965
+    assert c.battery_soc_pct == pytest.approx(8.0 + stored / 10.0 * 100, abs=1e-3)
+
+
+def test_a_string_inverter_yields_its_ac_output_not_its_dc_input():
+    plant = make_plant("string", seed=4)
+    flows = step_through(plant, datetime(2026, 6, 21, 4, 0, tzinfo=UTC), 12 * 60)
+    assert flows["ac"] > 30
+    assert plant.counters.total_yield_kwh == pytest.approx(flows["ac"], rel=1e-9)
+    assert plant.counters.daily_running_time_min == flows["run_min"] > 600
+    assert plant.counters.battery_soc_pct == 50.0, "no battery, no charge moves"
+
+
+def test_the_day_month_and_year_roll_over_at_local_midnight():
+    """New Year in Berlin is 23:00 UTC: the day, month and year close then, not at 00:00 UTC."""
+    zone = "Europe/Berlin"
+    midnight = datetime(2027, 1, 1, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    assert midnight == datetime(2026, 12, 31, 23, 0, tzinfo=UTC)  # zoneinfo, as a check
+    plant = make_plant("string")
+    # A step's flows are booked at its end: the one ending at 00:00 is the new day's.
+    last = midnight - timedelta(minutes=1)
+    before = step_through(plant, last - timedelta(hours=2), 120, zone, load_w=1200.0)
+    c = plant.counters
+    assert c.daily_import_kwh == pytest.approx(before["import"]) == pytest.approx(2.4)
+    assert c.monthly_import_kwh == c.yearly_import_kwh == c.daily_import_kwh
+    after = step_through(plant, last, 90, zone, load_w=1200.0)
+    assert after["import"] == pytest.approx(1.8)
+    assert c.daily_import_kwh == pytest.approx(after["import"])
+    assert c.monthly_import_kwh == pytest.approx(after["import"])
+    assert c.yearly_import_kwh == pytest.approx(after["import"])
+    assert c.total_import_kwh == pytest.approx(before["import"] + after["import"])
+    assert c.months["import"] == [0.0] * 12, "a new year starts with no filed months"
+    assert c.years["import"]["2026"] == pytest.approx(before["import"]), "2026 filed"
+    assert c.days["import"] == [0.0] * 31, "a new month starts with no filed days"
+    assert c.daily_running_time_min == 0.0, "no production since midnight"
+
+
+def test_a_day_roll_inside_a_month_files_the_day_and_keeps_the_month():
+    zone = "America/New_York"
+    midnight = datetime(2026, 3, 10, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    plant = make_plant("string")
+    last = midnight - timedelta(minutes=1)
+    before = step_through(plant, last - timedelta(hours=1), 60, zone, load_w=600.0)
+    after = step_through(plant, last, 30, zone, load_w=600.0)
+    c = plant.counters
+    assert c.days["import"][8] == pytest.approx(before["import"]), "March 9th filed"
+    assert c.daily_import_kwh == pytest.approx(after["import"])
+    assert c.monthly_import_kwh == pytest.approx(before["import"] + after["import"])
+    assert c.months["import"] == [0.0] * 12
+
+
+def test_the_work_state_follows_faults_overrides_the_grid_and_the_start_threshold():
+    from sungrow_sim.plant.model import Controls, PlantSettings
+
+    noon = datetime(2026, 6, 21, 11, 0, tzinfo=UTC)
+    string, hybrid = make_plant("string"), make_plant("hybrid")
+
+    def state(plant, when=noon, **controls) -> str:
+        plant.step(when, when, 60.0, Controls(**controls))
+        return plant.flows.state
+
+    assert state(string) == "run"
+    assert state(string, fault_code=38) == "fault"
+    assert state(string, state="stop") == "stop"
+    assert state(string, state="standby") == "standby"
+    assert state(string, grid_lost=True) == "fault", "a string inverter trips off-grid"
+    assert state(hybrid, grid_lost=True) == "run", "a hybrid with backup runs off-grid"
+    no_backup = Controls(grid_lost=True, settings=PlantSettings(backup=False))
+    hybrid.step(noon, noon, 60.0, no_backup)
+    assert hybrid.flows.state == "fault"
+    night = datetime(2026, 6, 21, 23, 0, tzinfo=UTC)
+    assert state(string, night) == "standby"
+    assert state(string, night, power_w=0.0) == "run", "an AC override runs the inverter"
+    # Dawn: it starts once the AC it could give passes 0.5 % of its nominal power.
+    dawn = datetime(2026, 6, 21, 2, 30, tzinfo=UTC)
+    seen = []
+    for minute in range(150):
+        when = dawn + timedelta(minutes=minute)
+        string.step(when, when, 60.0, Controls())
+        f = string.flows
+        available = min(10.0 * f.irradiance * 0.9 * 0.97, 10_000)
+        seen.append((available, f.state, f.ac_w))
+    assert {s for _, s, _ in seen} == {"standby", "run"}
+    for available, work, ac in seen:
+        assert (work == "run") == (available > 50), (available, work)
+        if work == "run":
+            assert ac == pytest.approx(available, abs=0.6)
+
+
+def test_a_long_step_integrates_like_minute_steps_and_ends_at_its_instant():
+    from sungrow_sim.plant.model import Controls
+
+    start = datetime(2026, 6, 21, 6, 0, tzinfo=UTC)
+    short = make_plant("string", seed=2)
+    by_minute = step_through(short, start, 360)
+    long = make_plant("string", seed=2)
+    end = start + timedelta(hours=6)
+    long.step(end, end, 6 * 3600.0, Controls())
+    assert long.counters.total_yield_kwh == pytest.approx(by_minute["ac"], rel=1e-6)
+    assert long.counters.daily_running_time_min == pytest.approx(360)
+    assert long.flows.irradiance == pytest.approx(long.irradiance(end, False))
+    # A coarse bound on the substeps gives the same energy for a smooth sun.
+    coarse = make_plant("string", seed=2)
+    coarse.step(end, end, 6 * 3600.0, Controls(), max_substep_s=600.0)
+    assert coarse.counters.total_yield_kwh == pytest.approx(by_minute["ac"], rel=0.01)
+    none = make_plant("string", seed=2)
+    none.step(end, end, -5.0, Controls())
+    assert none.counters.total_yield_kwh == 0.0, "time going back produces nothing"
+
+
+def test_the_seeded_mppt_shares_leans_shades_and_phase_weights_stay_in_their_ranges():
+    """Shares 0.85..1.15 before normalising, leans +-0.25, shade 07:30-17:30, phases +-3 %."""
+    shares, leans, hours, depths, weights = [], [], [], [], []
+    for seed in range(200):
+        plant = make_plant(seed=seed, mppt_count=3)
+        assert sum(plant.mppt_shares) == pytest.approx(1.0)
+        shares.append(max(plant.mppt_shares) / min(plant.mppt_shares))
+        leans.extend(plant.mppt_lean)
+        hours.extend(h for h, _ in plant.mppt_shade)
+        depths.extend(d for _, d in plant.mppt_shade)
+        weights.extend(plant.phase_weights)
+        assert len(plant.phase_weights) == 3 and len(plant.mppt_lean) == 3
+    assert 1.2 < max(shares) <= 1.15 / 0.85
+    assert -0.25 <= min(leans) < -0.2 and 0.2 < max(leans) <= 0.25
+    assert 7.5 <= min(hours) < 8.0 and 17.0 < max(hours) <= 17.5
+    assert 0.15 <= min(depths) < 0.17 and 0.43 < max(depths) <= 0.45
+    assert 0.97 <= min(weights) < 0.975 and 1.025 < max(weights) <= 1.03
+    assert make_plant(seed=1).mppt_shade != make_plant(seed=2).mppt_shade
+    assert len(make_plant(mppt_count=0).mppt_shares) == 1
