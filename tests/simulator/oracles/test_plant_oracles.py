@@ -12,6 +12,8 @@ documented physical bounds of each saved counter.
 
 from __future__ import annotations
 
+import itertools
+import json
 import logging
 import math
 import os
@@ -46,7 +48,7 @@ def test_a_clock_field_outside_its_range_is_named_with_the_range():
 
 
 def test_the_clock_needs_all_six_fields():
-    with pytest.raises(ValueError):  # noqa: PT011 (five registers are not a time)
+    with pytest.raises(ValueError):  # five registers are not a time
         check_fields([2026, 1, 1, 0, 0])
 
 
@@ -250,8 +252,6 @@ def test_a_rejected_state_file_is_logged_with_its_first_error_where_and_why(tmp_
                             "counters": {"day": "y" * 400}}},
         "faults": [],
     }  # fmt: skip
-    import json
-
     store.path.write_text(json.dumps(state))
     with caplog.at_level(logging.ERROR, logger="sungrow_sim.persistence"):
         assert store.load() is None
@@ -355,18 +355,17 @@ def make_plant(family: str = "hybrid", seed: int = 0, cloudiness: float = 0.0, *
 
 @pytest.mark.parametrize("day", [15, 106, 197, 290])
 @pytest.mark.parametrize("weekend", [False, True], ids=["weekday", "weekend"])
-def test_the_house_load_averages_to_the_documented_profile_over_each_ripple_period(
-    day, weekend
-):
+def test_the_house_load_averages_to_the_documented_profile_over_each_ripple_period(day, weekend):
     """Over whole ripple periods the ripple cancels: each mean is the profile's integral."""
     plant = make_plant(seed=3)
     samples = 64  # midpoints: a whole period of a sine sums to zero exactly
     start = 0.0
     while start + RIPPLE_H <= 24:
         width = RIPPLE_H / samples
-        mean = sum(
-            plant.load_at(start + (i + 0.5) * width, weekend, day) for i in range(samples)
-        ) / samples
+        mean = (
+            sum(plant.load_at(start + (i + 0.5) * width, weekend, day) for i in range(samples))
+            / samples
+        )
         expected = profile_energy_wh(start, start + RIPPLE_H, weekend, day) / RIPPLE_H
         assert mean == pytest.approx(expected, abs=0.3), f"{start:.2f} h on day {day}"
         start += RIPPLE_H
@@ -451,7 +450,7 @@ def test_clouds_only_take_light_away_within_the_cloudiness_and_change_smoothly()
     assert min(ratios) < 1 - cloudiness / 3, "and clouds"
     factors = [plant.cloud_factor(h / 60) for h in range(60 * 48)]
     # Three waves of 0.7, 1.9 and 5.3 h: the factor moves by less than 9 % a minute.
-    assert max(abs(b - a) for a, b in zip(factors, factors[1:], strict=False)) < 0.09 * cloudiness
+    assert max(abs(b - a) for a, b in itertools.pairwise(factors)) < 0.09 * cloudiness
 
 
 def step_through(plant, start: datetime, minutes: int, zone: str = "UTC", **controls):
