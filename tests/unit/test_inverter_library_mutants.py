@@ -143,10 +143,11 @@ def test_port_for_maps_each_connection_type_to_the_port_that_serves_it():
     assert found.port_for("getparam") == 80
     with pytest.raises(LookupError, match="unknown connection 'telnet'"):
         found.port_for("telnet")
-    modbus_only = Inverter.from_unit_data(1, "sim/1", InverterUnitData(host="h", modbus_port=5))
+    plain = InverterUnitData(host="h", modbus_port=5, protocols=("modbus", "sungrow"))
+    modbus_only = Inverter.from_unit_data(1, "sim/1", plain)
     assert modbus_only is not None
-    for missing in ("sungrow", "http", "ws", "getparam"):
-        with pytest.raises(LookupError, match="serves no"):
+    for missing in ("http", "ws", "getparam"):
+        with pytest.raises(LookupError, match=r"\(protocols: modbus,sungrow; ports: "):
             modbus_only.port_for(missing)
     assert Inverter.from_unit_data(1, "sim/2", InverterUnitData(modbus_port=502)) is None
     assert Inverter.from_unit_data(1, "sim/3", InverterUnitData(host="h")) is None
@@ -246,3 +247,18 @@ def test_publishing_again_removes_fields_no_longer_set_and_keeps_the_rest():
     assert data["host"] == "h" and data["modbus-port"] == "502"
     assert "serial" not in data and "unit-id" not in data
     assert not set(data) & {"ws-port", "http-port", "device-code", "model", "protocols"}
+
+
+def test_a_broken_relation_leaves_the_other_relations_records_alone():
+    """A unit that never was usable is not reported gone when it departs another relation."""
+    ctx = testing.Context(Consumer, meta=META)
+    first = relation_for_testing({0: {"host": "a", "modbus-port": "502"}})
+    second = relation_for_testing({0: {"host": "b", "modbus-port": "502"}, 1: {"host": "c"}})
+    state = testing.State(relations={first, second})
+    out = ctx.run(ctx.on.relation_changed(second, remote_unit=0), state)
+    out = ctx.run(ctx.on.relation_changed(first, remote_unit=0), out)
+    out = ctx.run(ctx.on.relation_broken(first), out)
+    event = ctx.on.relation_departed(second, remote_unit=1, departing_unit=1)
+    with ctx(event, out) as manager:
+        manager.run()
+        assert manager.charm.events == [], "unit 1 of the second relation never was usable"
