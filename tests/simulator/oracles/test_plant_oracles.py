@@ -269,10 +269,7 @@ def test_a_rejected_state_file_is_logged_with_its_first_error_where_and_why(tmp_
     assert any("not UTF-8 at byte 14" in r.getMessage() for r in caplog.records)
 
 
-def _dead_pid() -> int:
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    return child.pid
+NO_SUCH_PIDS = range(90_000_001, 90_000_011)  # above Linux's largest pid_max (2**22)
 
 
 def test_stale_temporaries_of_dead_processes_and_this_one_go_and_a_live_ones_stays(tmp_path):
@@ -280,17 +277,20 @@ def test_stale_temporaries_of_dead_processes_and_this_one_go_and_a_live_ones_sta
     # The live process is a child of this test (never a process the test did not start).
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        dead, mine, alive = _dead_pid(), os.getpid(), child.pid
-        names = {pid: f".{STATE_FILE}.{pid}.tmp" for pid in (dead, mine, alive)}
-        others = ["a.txt", f".{STATE_FILE}.x.tmp", f"{STATE_FILE}", "z.tmp", "m.json"]
-        for name in [*names.values(), *others]:
-            (tmp_path / name).write_text("{}")
+        mine, alive = os.getpid(), child.pid
+        stale = [tmp_path / f".{STATE_FILE}.{pid}.tmp" for pid in (*NO_SUCH_PIDS, mine)]
+        kept = [tmp_path / f".{STATE_FILE}.{alive}.tmp"]
+        kept += [tmp_path / f"other-{n}.tmp" for n in range(20)]
+        kept += [tmp_path / f".{STATE_FILE}.x.tmp", tmp_path / STATE_FILE]
+        for path in [*stale, *kept]:
+            path.write_text("{}")
+        stuck = tmp_path / f".{STATE_FILE}.{NO_SUCH_PIDS[-1] + 1}.tmp"
+        stuck.mkdir()  # cannot be unlinked: skipped, the others still go
         removed = store.remove_stale_temporaries()
         with pytest.raises(subprocess.TimeoutExpired):  # still running: not signalled
             child.wait(timeout=0.3)
-        assert sorted(removed) == sorted([tmp_path / names[dead], tmp_path / names[mine]])
-        left = {p.name for p in tmp_path.iterdir()}
-        assert left == {names[alive], *others}
+        assert sorted(removed) == sorted(stale)
+        assert sorted(tmp_path.iterdir()) == sorted([*kept, stuck])
         assert StateStore(tmp_path / "missing").remove_stale_temporaries() == []
     finally:
         child.kill()
@@ -633,3 +633,15 @@ def test_the_seeded_mppt_shares_leans_shades_and_phase_weights_stay_in_their_ran
     assert 0.97 <= min(weights) < 0.975 and 1.025 < max(weights) <= 1.03
     assert make_plant(seed=1).mppt_shade != make_plant(seed=2).mppt_shade
     assert len(make_plant(mppt_count=0).mppt_shares) == 1
+
+
+def test_without_a_meter_a_string_inverter_sees_no_house_and_exports_its_output():
+    from sungrow_sim.plant.model import Controls
+
+    plant = make_plant("string", meter=False)
+    noon = datetime(2026, 6, 21, 11, 0, tzinfo=UTC)
+    plant.step(noon, noon, 60.0, Controls(load_w=2000.0))
+    f = plant.flows
+    assert f.ac_w > 5000
+    assert (f.load_w, f.direct_w) == (0.0, 0.0)
+    assert f.export_w == f.ac_w
