@@ -98,6 +98,29 @@ def test_restore_counts_what_it_kept_up_to_the_limit_and_replaces_a_known_id():
     assert len(again) == 3
 
 
+def test_removing_faults_takes_only_those_still_active_and_counts_as_a_change():
+    faults = FaultSet()
+    keep, drop = faults.add(FaultSpec(kind="no-reply")), faults.add(FaultSpec(kind="exception"))
+    gone = FaultSet().add(FaultSpec(kind="grid-loss"))  # never active in this set
+    version = faults.version
+    faults.remove([drop, gone])
+    assert [f.id for f in faults.active()] == [keep.id]
+    assert faults.version != version
+    version = faults.version
+    faults.remove([drop])  # already removed: no change
+    assert faults.version == version
+
+
+def test_the_clock_is_in_range_only_inside_the_documented_years():
+    from sungrow_sim.clock import SimClock
+
+    clock = SimClock(datetime(2026, 6, 21, tzinfo=UTC), 1.0, "Europe/Berlin", lambda: 0.0)
+    assert clock.in_range()
+    assert clock.in_range(datetime(2099, 12, 31, 22, 59, tzinfo=UTC))  # 23:59 in Berlin
+    assert not clock.in_range(datetime(2099, 12, 31, 23, 0, tzinfo=UTC))  # 2100 in Berlin
+    assert not clock.in_range(datetime(1999, 12, 31, 12, tzinfo=UTC))
+
+
 # -- WiNet-S sessions --------------------------------------------------------------------
 
 
