@@ -668,3 +668,39 @@ def test_without_a_meter_a_string_inverter_sees_no_house_and_exports_its_output(
     assert f.ac_w > 5000
     assert (f.load_w, f.direct_w) == (0.0, 0.0)
     assert f.export_w == f.ac_w
+
+
+# -- the sun -----------------------------------------------------------------------------
+# NOAA's published solstice noon elevations (as in test_sun.py). At the solstices the
+# declination is at its extreme and the simulator's formula is within 0.02 degrees of
+# NOAA's (its larger error near the equinoxes is why test_sun.py allows 1.2 degrees).
+SOLSTICE_NOONS = [
+    (48.14, 11.58, datetime(2026, 6, 21, 11, 15, 30, tzinfo=UTC), 65.30),  # Munich
+    (-33.87, 151.21, datetime(2026, 12, 21, 1, 53, tzinfo=UTC), 79.57),  # Sydney
+]
+
+
+@pytest.mark.parametrize(("lat", "lon", "noon", "elevation"), SOLSTICE_NOONS)
+def test_the_solstice_noon_elevation_is_noaas_within_a_tenth_of_a_degree(
+    lat, lon, noon, elevation
+):
+    from sungrow_sim.plant.sun import solar_elevation_deg
+
+    peak = max(
+        solar_elevation_deg(noon + timedelta(seconds=s), lat, lon) for s in range(-240, 241, 5)
+    )
+    assert peak == pytest.approx(elevation, abs=0.1)
+
+
+def test_the_sun_moves_smoothly_across_second_minute_and_hour_boundaries():
+    """Elevation is continuous in time: no jump where a clock field rolls over."""
+    from sungrow_sim.plant.sun import solar_elevation_deg
+
+    start = datetime(2026, 6, 21, 7, 59, 58, 500_000, tzinfo=UTC)  # morning: the sun rises
+    times = [start + timedelta(milliseconds=100 * i) for i in range(40)]  # across 08:00:00
+    times += [start + timedelta(seconds=s) for s in range(130)]  # across two minutes
+    for series in (times[:40], times[40:]):
+        values = [solar_elevation_deg(t, *MUNICH) for t in series]
+        steps = [b - a for a, b in itertools.pairwise(values)]
+        assert all(s > 0 for s in steps), "the morning sun rises"
+        assert max(steps) / min(steps) < 1.01, "a jump where a field rolls over"
