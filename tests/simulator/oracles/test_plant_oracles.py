@@ -704,3 +704,43 @@ def test_the_sun_moves_smoothly_across_second_minute_and_hour_boundaries():
         steps = [b - a for a, b in itertools.pairwise(values)]
         assert all(s > 0 for s in steps), "the morning sun rises"
         assert max(steps) / min(steps) < 1.01, "a jump where a field rolls over"
+
+
+def test_clear_sky_ghi_is_haurwitzs_published_formula():
+    """Haurwitz (1945): GHI = 1098 cos z exp(-0.057 / cos z); nothing with the sun down."""
+    from sungrow_sim.plant.sun import clear_sky_ghi
+
+    for elevation in (2, 5, 10, 30, 45, 65.3, 90):
+        assert clear_sky_ghi(elevation) == pytest.approx(haurwitz(elevation), rel=1e-9)
+    assert clear_sky_ghi(0.0) == clear_sky_ghi(-10.0) == 0.0
+
+
+def test_cloudy_irradiance_changes_smoothly_from_minute_to_minute():
+    plant = make_plant(cloudiness=0.6, seed=9)
+    clear = make_plant(cloudiness=0.0, seed=9)
+    start = datetime(2026, 6, 21, 9, 0, tzinfo=UTC)
+    ratios = [
+        plant.irradiance(t, False) / clear.irradiance(t, False)
+        for t in (start + timedelta(minutes=m) for m in range(360))
+    ]
+    assert max(abs(b - a) for a, b in itertools.pairwise(ratios)) < 0.09 * 0.6
+    assert max(ratios) - min(ratios) > 0.1, "the clouds come and go within six hours"
+
+
+def test_the_house_load_at_a_local_time_is_the_profile_at_that_local_hour():
+    plant = make_plant(seed=6)
+    saturday = datetime(2026, 4, 18, tzinfo=ZoneInfo("Europe/Berlin"))
+    for minute in range(0, 1440, 7):
+        local = saturday + timedelta(minutes=minute)
+        hour = minute / 60  # 08:30 is hour 8.5
+        assert plant.house_load(local) == round(plant.load_at(hour, True, 108)), local
+
+
+def test_without_a_meter_the_export_limit_holds_at_the_ac_output():
+    from sungrow_sim.plant.model import Controls, PlantSettings
+
+    plant = make_plant("string", meter=False)
+    noon = datetime(2026, 6, 21, 11, 0, tzinfo=UTC)
+    plant.step(noon, noon, 60.0, Controls(settings=PlantSettings(export_limit_w=3000.0)))
+    assert plant.flows.ac_w == 3000
+    assert plant.flows.export_w == 3000
