@@ -744,3 +744,20 @@ def test_without_a_meter_the_export_limit_holds_at_the_ac_output():
     plant.step(noon, noon, 60.0, Controls(settings=PlantSettings(export_limit_w=3000.0)))
     assert plant.flows.ac_w == 3000
     assert plant.flows.export_w == 3000
+
+
+def test_a_failed_save_raises_the_disks_error_even_when_the_temporary_cannot_go(
+    tmp_path, monkeypatch
+):
+    from pathlib import Path
+
+    store = StateStore(tmp_path)
+
+    def refuse(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(persistence.os, "replace", refuse)
+    monkeypatch.setattr(Path, "unlink", refuse)
+    with pytest.raises(OSError, match="No space left"):
+        store.save(SavedState(saved_at=time.time(), clock=datetime(2026, 1, 1, tzinfo=UTC),
+                              inverters={}, faults=[]))  # fmt: skip
