@@ -761,3 +761,56 @@ def test_a_failed_save_raises_the_disks_error_even_when_the_temporary_cannot_go(
     with pytest.raises(OSError, match="No space left"):
         store.save(SavedState(saved_at=time.time(), clock=datetime(2026, 1, 1, tzinfo=UTC),
                               inverters={}, faults=[]))  # fmt: skip
+
+
+def test_a_long_step_takes_the_house_load_at_each_substeps_own_local_time():
+    from sungrow_sim.plant.model import Controls
+
+    zone = ZoneInfo("Europe/Berlin")
+    start = datetime(2026, 1, 14, 16, 0, tzinfo=UTC)  # 17:00 in Berlin: dark, evening peak
+    end = start + timedelta(hours=4)
+    plant = make_plant("string", seed=8)
+    plant.step(end, end.astimezone(zone), 4 * 3600.0, Controls())
+    expected_kwh = sum(
+        plant.house_load((start + timedelta(minutes=m)).astimezone(zone)) for m in range(1, 241)
+    ) / 60 / 1000  # fmt: skip
+    assert plant.counters.total_import_kwh == pytest.approx(expected_kwh, rel=1e-9)
+
+
+def test_the_sun_does_not_depend_on_the_machines_time_zone(monkeypatch):
+    from sungrow_sim.plant.sun import solar_elevation_deg
+
+    noon = datetime(2026, 6, 21, 11, 15, 30, tzinfo=UTC)
+    at_utc = solar_elevation_deg(noon, *MUNICH)
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        assert solar_elevation_deg(noon, *MUNICH) == at_utc
+        berlin = noon.astimezone(ZoneInfo("Europe/Berlin"))
+        assert solar_elevation_deg(berlin, *MUNICH) == at_utc
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def _amplitude(values: list[float], step_h: float, period_h: float) -> float:
+    """The amplitude of one frequency in a sampled series (a single DFT term)."""
+    re = im = 0.0
+    for i, v in enumerate(values):
+        angle = 2 * math.pi * i * step_h / period_h
+        re += v * math.cos(angle)
+        im += v * math.sin(angle)
+    return 2 * math.hypot(re, im) / len(values)
+
+
+def test_the_clouds_are_three_waves_of_07_19_and_53_hours_that_can_take_the_whole_cloudiness():
+    """README: the cloud factor is 1 - cloudiness x max(0, mean of the three waves)."""
+    cloudiness = 0.5
+    plant = make_plant(cloudiness=cloudiness, seed=11)
+    step_h = 1 / 12  # five minutes
+    factors = [plant.cloud_factor(i * step_h) for i in range(12 * 24 * 120)]  # 120 days
+    assert min(factors) < 1 - 0.95 * cloudiness, "all three waves together: nearly all of it"
+    assert min(factors) >= 1 - cloudiness - 1e-12
+    documented = [_amplitude(factors, step_h, p) for p in (0.7, 1.9, 5.3)]
+    elsewhere = [_amplitude(factors, step_h, p) for p in (0.45, 1.2, 1.7, 2.9, 4.1, 6.3, 9.0)]
+    assert min(documented) > 4 * max(elsewhere), (documented, elsewhere)
