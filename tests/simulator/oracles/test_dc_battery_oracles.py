@@ -211,11 +211,13 @@ def test_a_hybrid_charging_from_the_grid_draws_active_power_at_unity_power_facto
     assert abs(unit.at(doc_reg(5035, "S16", 0.001))) == 1
 
 
+@pytest.mark.parametrize("model", ["SH10RT", "SH5.0RS"])
 @pytest.mark.parametrize(("when", "load_w", "soc"), [(MIDNIGHT, 2000, 50.0), (NOON, 300, 100.0)])
-def test_meter_power_is_the_grid_exchange_and_its_phases_add_up(when, load_w, soc):
+def test_meter_power_is_the_grid_exchange_and_its_phases_add_up(model, when, load_w, soc):
     """5601 > 0 buying, < 0 selling (the hybrid document): at night the house and the
-    forced charge are bought, at noon the surplus is sold; 5603 + 5605 + 5607 = 5601."""
-    unit = Unit("SH10RT", when)
+    forced charge are bought, at noon the surplus is sold; 5603 + 5605 + 5607 = 5601,
+    and a single-phase system's meter has nothing on phases B and C."""
+    unit = Unit(model, when)
     unit.sim.set_load(None, load_w)
     unit.sim.set_battery(None, soc_pct=soc, power_w=1000 if when == MIDNIGHT else None)
     unit.run(60)
@@ -225,6 +227,8 @@ def test_meter_power_is_the_grid_exchange_and_its_phases_add_up(when, load_w, so
     assert (meter > 0) == (when == MIDNIGHT)
     phases = [unit.at(doc_reg(a, "S32", 1)) for a in (5603, 5605, 5607)]
     assert sum(phases) == pytest.approx(meter, abs=2)
+    if catalogue().model(model).phases == 1:
+        assert phases[1:] == [0, 0]
 
 
 def test_the_bus_voltage_is_above_the_pv_voltage_and_the_grid_peak():

@@ -22,6 +22,7 @@ METER_QUANTITIES = (
     "load_power_w",
     "meter_power_w",
     "meter_phase_power_w",
+    "meter_phase_bc_power_w",
     "grid_power_w",
 )
 GRID_ON, GRID_OFF = 0x55, 0xAA
@@ -111,6 +112,8 @@ def _powers(spec: ModelSpec, f: Flows) -> dict[str, float]:
         "grid_power_w": round(f.export_w),
         "meter_power_w": -round(f.export_w),
         "meter_phase_power_w": -round(f.export_w / spec.phases),
+        # Phases B and C of the meter (5605, 5607): none on a single-phase system.
+        "meter_phase_bc_power_w": -round(f.export_w / 3) if spec.phases == 3 else 0,
         "battery_power_w": round(f.battery_w),
         "battery_power_abs_w": abs(round(f.battery_w)),
     }
