@@ -11,7 +11,7 @@ addresses, types and scales of Sungrow's protocol documents. The expectations:
 - Photovoltaics: a crystalline module's MPP voltage falls by about 0.3-0.5 % per kelvin
   and rises (slowly) with irradiance; at standard test conditions it is near the model's
   rated PV input voltage (600 V for the SG RT series, user manual), inside its MPP range
-  (SG RT 160-1000 V; SH T series 150-950 V, user manuals).
+  (SG RT 160-1000 V; SH10RT 200-950 V; SH T series 150-950 V, user manuals).
 - The real SH8.0RT-20 (shared/reference/sungrow-device dumps): battery current (5631,
   13021) and power (5214) are negative while charging, positive while discharging, with
   13001's charging/discharging bits; 13022 is the magnitude; MPPT 3 of a two-MPPT hybrid
@@ -181,29 +181,38 @@ def test_after_sunset_the_lit_dc_side_goes_dark(model):
 
 
 def test_ac_power_is_the_dc_power_less_the_conversion_losses():
-    """A string inverter's AC output (5031) is its DC input (5017) times an efficiency
-    between 90 and 99 %: never more than it takes in, never far less."""
+    """A string inverter's AC output (5031) is its DC input (5017) less the losses.
+
+    The efficiency is between 90 and 99 %: never more than it takes in, never far less.
+    """
     unit = Unit("SG30KTL", NOON)
     ac, dc = unit.at(doc_reg(5031, "U32", 1)), unit.at(doc_reg(5017, "U32", 1))
     assert 0.9 * dc <= ac <= 0.99 * dc
 
 
-def test_apparent_reactive_active_power_and_power_factor_agree():
-    """S^2 = P^2 + Q^2 and PF = P / S (5009, 5031, 5033, 5035)."""
+@pytest.mark.parametrize("power_w", [None, 1])
+def test_apparent_reactive_active_power_and_power_factor_agree(power_w):
+    """S^2 = P^2 + Q^2 and PF = P / S (5009, 5031, 5033, 5035), at noon and at 1 W.
+
+    At 1 W of active power (set-power 1) a single var would turn the power factor to 0.7.
+    """
     unit = Unit("SG30KTL", NOON)
+    unit.sim.set_power(None, power_w)
     p = unit.at(doc_reg(5031, "U32", 1))
     s = unit.at(doc_reg(5009, "U32", 1))
     q = unit.at(doc_reg(5033, "S32", 1))
     pf = unit.at(doc_reg(5035, "S16", 0.001))
-    assert p > 0
+    assert p > 0 and (power_w is None or p == power_w)
     assert s == pytest.approx(math.hypot(p, q), abs=1)
-    assert pf == pytest.approx(p / s, abs=0.001)
+    assert pf == pytest.approx(p / math.hypot(p, q), abs=0.001)
     assert -1 <= pf <= 1
 
 
 def test_a_hybrid_charging_from_the_grid_draws_active_power_at_unity_power_factor():
-    """At night, forced charging takes active power from the grid (13034 < 0): all of it
-    active, so |PF| = 1 (5035), not 0."""
+    """At night, forced charging takes active power from the grid (13034 < 0).
+
+    All of it is active power, so |PF| = 1 (5035), not 0.
+    """
     unit = Unit("SH10RT", MIDNIGHT)
     unit.sim.set_load(None, 800)
     unit.sim.set_battery(None, soc_pct=50.0, power_w=4000)
@@ -214,9 +223,12 @@ def test_a_hybrid_charging_from_the_grid_draws_active_power_at_unity_power_facto
 @pytest.mark.parametrize("model", ["SH10RT", "SH5.0RS"])
 @pytest.mark.parametrize(("when", "load_w", "soc"), [(MIDNIGHT, 2000, 50.0), (NOON, 300, 100.0)])
 def test_meter_power_is_the_grid_exchange_and_its_phases_add_up(model, when, load_w, soc):
-    """5601 > 0 buying, < 0 selling (the hybrid document): at night the house and the
-    forced charge are bought, at noon the surplus is sold; 5603 + 5605 + 5607 = 5601,
-    and a single-phase system's meter has nothing on phases B and C."""
+    """5601 > 0 buying, < 0 selling (the hybrid document); its phases add up to it.
+
+    At night the house and the forced charge are bought, at noon the surplus is sold;
+    5603 + 5605 + 5607 = 5601, and a single-phase system's meter has nothing on phases B
+    and C.
+    """
     unit = Unit(model, when)
     unit.sim.set_load(None, load_w)
     unit.sim.set_battery(None, soc_pct=soc, power_w=1000 if when == MIDNIGHT else None)
@@ -232,8 +244,11 @@ def test_meter_power_is_the_grid_exchange_and_its_phases_add_up(model, when, loa
 
 
 def test_the_bus_voltage_is_above_the_pv_voltage_and_the_grid_peak():
-    """The DC link of a transformerless 3-phase string inverter sits above the MPPT
-    voltage (it boosts into it) and above the 400 V grid's line peak (565 V)."""
+    """The DC link of a transformerless 3-phase string inverter: above PV and grid.
+
+    It sits above the MPPT voltage (it boosts into it) and above the 400 V grid's line
+    peak (565 V).
+    """
     unit = Unit("SG10RT", NOON)
     bus = unit.value("bus_voltage")
     assert bus > max(v for v, _ in unit.mppts())
@@ -243,7 +258,14 @@ def test_the_bus_voltage_is_above_the_pv_voltage_and_the_grid_peak():
 # -- MPPT voltage physics --------------------------------------------------------------------
 
 RATED_INPUT_V = {"SG10RT": 600.0, "SG8.0RT": 600.0}  # SG RT user manual: nominal input
-MPP_RANGE_V = {"SG10RT": (160.0, 1000.0), "SH15T": (150.0, 950.0), "SH10T": (150.0, 950.0)}
+# MPPT operating ranges from the user manuals (SG RT; SH5.0-10RT: 200 V but the SH5.0RT's
+# 150 V; SH T series).
+MPP_RANGE_V = {
+    "SG10RT": (160.0, 1000.0),
+    "SH10RT": (200.0, 950.0),
+    "SH15T": (150.0, 950.0),
+    "SH10T": (150.0, 950.0),
+}
 
 
 def mpp_voltage(model: str, irradiance: float, cell_c: float) -> float:
@@ -282,8 +304,11 @@ def test_served_mppt_voltages_stay_inside_the_documented_mpp_range(model):
 
 
 def test_mppt_voltage_is_near_the_real_unit_and_lower_on_the_hot_afternoon():
-    """The simulated SH8.0RT-20 at the real dumps' instants: within 10 % of the real
-    string's voltage, and, as there, lower in the hot afternoon than in the cool morning."""
+    """The simulated SH8.0RT-20 at the real dumps' instants, against the real string.
+
+    Within 10 % of the real string's voltage, and, as there, lower in the hot afternoon
+    than in the cool morning.
+    """
     seen = []
     for when, real in (REAL_MORNING, REAL_AFTERNOON):
         unit = Unit("SH8.0RT-20", when)
@@ -385,8 +410,10 @@ def test_battery_health_capacity_and_temperature_are_physical():
 
 
 def test_self_consumption_is_the_share_of_pv_energy_not_exported():
-    """13029 against the day's served PV (13002) and export (13005) energy: charging the
-    battery from PV is self-consumption too."""
+    """13029 against the day's served PV (13002) and export (13005) energy.
+
+    Charging the battery from PV is self-consumption too.
+    """
     unit = Unit("SH10RT", datetime(2026, 6, 21, 4, 0, tzinfo=UTC))
     unit.sim.set_load(None, 600)
     unit.sim.set_battery(None, soc_pct=10.0)
@@ -402,8 +429,10 @@ def test_self_consumption_is_the_share_of_pv_energy_not_exported():
 
 
 def test_self_consumption_is_all_of_it_when_nothing_is_exported():
-    """A house that takes more than the PV gives uses all of it: 100 %, from the first
-    0.1 kWh of the day on."""
+    """A house that takes more than the PV gives uses all of it.
+
+    100 %, from the first 0.1 kWh of the day on.
+    """
     unit = Unit("SH10RT", datetime(2026, 6, 21, 3, 0, tzinfo=UTC))
     unit.sim.set_load(None, 9000)
     unit.sim.set_battery(None, soc_pct=10.0, power_w=0)
@@ -439,8 +468,10 @@ def test_self_consumption_is_zero_before_any_yield():
 
 
 def test_co2_saved_is_the_energy_produced_times_a_grid_emission_factor():
-    """13015 (kg) over 13003 (kWh): one factor, between 0.2 and 1.0 kg/kWh (grids from
-    mostly renewable to mostly coal)."""
+    """13015 (kg) over 13003 (kWh): one factor, at a grid's emission factor.
+
+    Between 0.2 and 1.0 kg/kWh (grids from mostly renewable to mostly coal).
+    """
     unit = Unit("SH10RT", datetime(2026, 6, 21, 4, 0, tzinfo=UTC))
     factors = []
     for _ in range(3):

@@ -285,16 +285,18 @@ def _add_battery(q: dict[str, float], spec: ModelSpec, soc: float, battery_w: fl
     The terminal voltage is the open-circuit voltage of the state of charge plus the drop
     over the internal resistance: it rises while charging and sags while discharging.
     """
+    if spec.family != "hybrid":  # no battery port (and no battery register)
+        q["battery_voltage_v"] = q["battery_current_a"] = 0.0
+        return
     high_voltage = spec.phases == 3
     open_circuit = (320 + 0.8 * soc) if high_voltage else (48 + 0.06 * soc)
     resistance = 0.15 if high_voltage else 0.02  # ohm
     # V = Voc + R I with I = P / V  =>  V^2 - Voc V - R P = 0
-    voltage = (open_circuit + math.sqrt(open_circuit**2 + 4 * resistance * battery_w)) / 2
-    hybrid = spec.family == "hybrid"
-    voltage = round(voltage, 1)
-    current = battery_w / voltage if hybrid else 0.0
-    q["battery_voltage_v"] = voltage if hybrid else 0.0
-    q["battery_current_a"] = round(abs(current), 1)  # magnitude, as 5631 and 13021 show it
+    voltage = round(
+        (open_circuit + math.sqrt(open_circuit**2 + 4 * resistance * battery_w)) / 2, 1
+    )
+    q["battery_voltage_v"] = voltage
+    q["battery_current_a"] = round(abs(battery_w / voltage), 1)  # magnitude (the BMS's 13109)
 
 
 # Quantities behind the registers of the vendor documents' register map (regs-10) ----------
