@@ -285,9 +285,8 @@ def _add_battery(q: dict[str, float], spec: ModelSpec, soc: float, battery_w: fl
     The terminal voltage is the open-circuit voltage of the state of charge plus the drop
     over the internal resistance: it rises while charging and sags while discharging.
     """
-    if spec.family != "hybrid":  # no battery port (and no battery register)
-        q["battery_voltage_v"] = q["battery_current_a"] = 0.0
-        return
+    if spec.family != "hybrid":
+        return  # no battery port, and no battery register to show one
     high_voltage = spec.phases == 3
     open_circuit = (320 + 0.8 * soc) if high_voltage else (48 + 0.06 * soc)
     resistance = 0.15 if high_voltage else 0.02  # ohm
