@@ -255,6 +255,19 @@ def test_the_bus_voltage_is_above_the_pv_voltage_and_the_grid_peak():
     assert 400 * math.sqrt(2) < bus < 1000
 
 
+def test_a_single_phase_dc_link_stays_above_the_highest_grid_peak():
+    """Even at a hot dusk (low MPP voltage) the DC link can feed a 253 V grid.
+
+    A transformerless inverter needs its DC link above the grid's peak to push current
+    into it: 230 V + 10 % (EN 50160) peaks at 358 V.
+    """
+    q: dict[str, float] = {}
+    spec = catalogue().model("SG5.0RS")
+    quantities_module._add_dc(q, spec, (300.0, 200.0), 150.0, 45.0, 2)
+    assert q["mppt_1_voltage"] < 253 * math.sqrt(2), "the PV side alone is below the peak"
+    assert q["bus_voltage_v"] > 253 * math.sqrt(2)
+
+
 # -- MPPT voltage physics --------------------------------------------------------------------
 
 RATED_INPUT_V = {"SG10RT": 600.0, "SG8.0RT": 600.0}  # SG RT user manual: nominal input
