@@ -401,10 +401,13 @@ def test_charging_lifts_and_discharging_sags_the_terminal_voltage(model):
 
 
 def test_a_string_inverter_has_no_battery_voltage_or_current():
+    """An SG answers 13020-13022 and 5631 with exception 2 (illegal address): no battery."""
     unit = Unit("SG10RT", NOON)
     assert unit.value("total_dc_power") > 0
     with pytest.raises(KeyError):
-        reg("SG10RT", "battery_voltage")
+        reg("SG10RT", "battery_voltage")  # SunGather lists none for it either
+    assert unit.sim.read(1, "input", 13019, 3) == 2
+    assert unit.sim.read(1, "input", 5630, 1) == 2
 
 
 def test_battery_health_capacity_and_temperature_are_physical():
