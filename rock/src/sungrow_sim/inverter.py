@@ -17,6 +17,7 @@ from sungrow_sim.registers import (
     compute,
 )
 from sungrow_sim.registers.catalogue import Family
+from sungrow_sim.registers.image import string_count
 
 
 @dataclass
@@ -71,7 +72,7 @@ class Inverter:
                 "bdc_rated_power_w": spec.nominal_power_w,
             },
         )
-        self.string_count = sum(1 for r in registers if r.name.startswith("string_"))
+        self.string_count = string_count(spec, registers)  # the strings the image reports
         self.quantities: dict[str, float] = {}
         self._setting_slots: tuple[int, list[tuple[list[int], int, list[int]]]] = (-1, [])
         self.fault_time: datetime | None = None

@@ -22,12 +22,8 @@ METER_QUANTITIES = (
     "load_power_w",
     "meter_power_w",
     "meter_phase_power_w",
-    "meter_phase_a_power_w",
-    "meter_phase_b_power_w",
-    "meter_phase_c_power_w",
+    "meter_phase_bc_power_w",
     "grid_power_w",
-    "export_power_w",
-    "direct_power_w",
 )
 GRID_ON, GRID_OFF = 0x55, 0xAA
 
@@ -67,7 +63,7 @@ def compute(
     temperature = ambient + 8 + 25 * (abs(f.ac_w) + abs(f.battery_w)) / spec.nominal_power_w
     q: dict[str, float] = {
         **_nameplate(spec, plant, controls),
-        **_powers(spec, f, plant.phase_weights),
+        **_powers(spec, f),
         "internal_temperature_c": round(temperature, 1),
         **_battery_and_savings(plant, ambient),
         **_clock("clock", local),
@@ -105,25 +101,22 @@ def _nameplate(spec: ModelSpec, plant: Plant, controls: Controls) -> dict[str, f
     }
 
 
-def _powers(spec: ModelSpec, f: Flows, weights: tuple[float, ...]) -> dict[str, float]:
+def _powers(spec: ModelSpec, f: Flows) -> dict[str, float]:
     q: dict[str, float] = {
         "pv_power_w": round(f.pv_w),
         "active_power_w": round(f.ac_w),
         "apparent_power_va": round(abs(f.ac_w)),
         "reactive_power_var": 0,
-        "power_factor": 1.0 if f.ac_w > 0 else 0.0,
+        "power_factor": 1.0 if f.ac_w != 0 else 0.0,  # unity: no reactive power
         "load_power_w": round(f.load_w),
         "grid_power_w": round(f.export_w),
         "meter_power_w": -round(f.export_w),
         "meter_phase_power_w": -round(f.export_w / spec.phases),
-        "export_power_w": round(max(f.export_w, 0.0)),
-        "direct_power_w": round(f.direct_w),
+        # Phases B and C of the meter (5605, 5607): none on a single-phase system.
+        "meter_phase_bc_power_w": -round(f.export_w / 3) if spec.phases == 3 else 0,
         "battery_power_w": round(f.battery_w),
         "battery_power_abs_w": abs(round(f.battery_w)),
     }
-    for i, phase in enumerate("abc"):
-        share = -f.export_w * weights[i] / spec.phases if i < spec.phases else 0.0
-        q[f"meter_phase_{phase}_power_w"] = round(share)
     return q
 
 
@@ -132,14 +125,16 @@ def _battery_and_savings(plant: Plant, ambient: float) -> dict[str, float]:
     temperature = plant.battery_temperature_c
     if temperature is None:
         temperature = 15 + 0.5 * ambient
+    # Self-consumption: the share of today's PV energy used on site, directly or through
+    # the battery, i.e. all of it but what was fed into the grid.
+    pv = c.daily_yield_kwh
+    used = min(max(pv - c.daily_export_kwh, 0.0), pv)
     return {
         "battery_soc_pct": c.battery_soc_pct,
         "battery_soh_pct": 100.0,
         "battery_capacity_kwh": plant.config.battery_kwh,
         "battery_temperature_c": round(temperature, 1),
-        "self_consumption_pct": (
-            100 * c.daily_direct_kwh / c.daily_yield_kwh if c.daily_yield_kwh > 0 else 0.0
-        ),
+        "self_consumption_pct": 100 * used / pv if pv > 0 else 0.0,
         "co2_reduction_kg": c.total_yield_kwh * 0.5,
     }
 
@@ -257,26 +252,31 @@ def _add_dc(
 ) -> None:
     pv = sum(mppt_w)
     base = _mppt_voltage(spec, irradiance, temperature) if pv > 0 else 0.0
-    per_mppt_strings = max(1, math.ceil(string_count / spec.mppt_count))
     currents: list[float] = []
     for n in range(1, 13):
         power = mppt_w[n - 1] if n <= len(mppt_w) else 0.0
         if power <= 0:
-            q[f"mppt_{n}_voltage"] = q[f"mppt_{n}_current"] = q[f"mppt_{n}_power_w"] = 0.0
+            q[f"mppt_{n}_voltage"] = q[f"mppt_{n}_current"] = 0.0
             currents.append(0.0)
             continue
         # Strings of other lengths and orientations work at other voltages.
         voltage = round(base * (1 + 0.03 * ((n * 7) % 5 - 2) / 2), 1)
-        current = power / voltage if voltage else 0.0
+        current = power / voltage
         q[f"mppt_{n}_voltage"] = voltage
         q[f"mppt_{n}_current"] = round(current, 1)
-        q[f"mppt_{n}_power_w"] = round(power)
         currents.append(current)
     q["bus_voltage_v"] = round(max(base * 1.1, 380.0 if pv > 0 else 0.0), 1)
+    # The reported strings (7013ff) go to the MPPTs in turn, the first ones taking the
+    # most, as the documents' device tables wire them (3/3/2 on three MPPTs, 2/1 on two);
+    # the strings of one MPPT are alike and share its current.
+    each = math.ceil(string_count / spec.mppt_count)
     for n in range(1, 25):
-        mppt = (n - 1) // per_mppt_strings
-        current = currents[mppt] / per_mppt_strings if n <= string_count and mppt < 12 else 0.0
-        q[f"string_{n}_current"] = round(current, 2) if current else 0.0
+        if n > string_count:
+            q[f"string_{n}_current"] = 0.0
+            continue
+        mppt = (n - 1) // each
+        strings = min(each, string_count - mppt * each)
+        q[f"string_{n}_current"] = round(currents[mppt] / strings, 2)
 
 
 def _add_battery(q: dict[str, float], spec: ModelSpec, soc: float, battery_w: float) -> None:
@@ -285,16 +285,17 @@ def _add_battery(q: dict[str, float], spec: ModelSpec, soc: float, battery_w: fl
     The terminal voltage is the open-circuit voltage of the state of charge plus the drop
     over the internal resistance: it rises while charging and sags while discharging.
     """
+    if spec.family != "hybrid":
+        return  # no battery port, and no battery register to show one
     high_voltage = spec.phases == 3
     open_circuit = (320 + 0.8 * soc) if high_voltage else (48 + 0.06 * soc)
     resistance = 0.15 if high_voltage else 0.02  # ohm
     # V = Voc + R I with I = P / V  =>  V^2 - Voc V - R P = 0
-    voltage = (open_circuit + math.sqrt(open_circuit**2 + 4 * resistance * battery_w)) / 2
-    hybrid = spec.family == "hybrid"
-    voltage = round(voltage, 1)
-    current = battery_w / voltage if hybrid else 0.0
-    q["battery_voltage_v"] = voltage if hybrid else 0.0
-    q["battery_current_a"] = round(abs(current), 1)  # magnitude, as 5631 and 13021 show it
+    voltage = round(
+        (open_circuit + math.sqrt(open_circuit**2 + 4 * resistance * battery_w)) / 2, 1
+    )
+    q["battery_voltage_v"] = voltage
+    q["battery_current_a"] = round(abs(battery_w / voltage), 1)  # magnitude (the BMS's 13109)
 
 
 # Quantities behind the registers of the vendor documents' register map (regs-10) ----------
