@@ -133,3 +133,15 @@ def read_value(read: Reader, model: str, name: str, table: str = "input") -> flo
     """A register's value through `read(table, wire, count)`, decoded by SunGather's file."""
     entry = reg(model, name, table)
     return entry.value(read(entry.table, entry.wire, entry.width))
+
+
+def mppt_voltage_address(n: int) -> int:
+    """Documented address of MPPT n's voltage (0.1 V; its current follows at +1).
+
+    MPPTs 1-3 at 5011, 4-8 at 5115, 9-12 at 5130, two registers each, in both documents.
+    """
+    if n <= 3:
+        return 5011 + 2 * (n - 1)
+    if n <= 8:
+        return 5115 + 2 * (n - 4)
+    return 5130 + 2 * (n - 9)

@@ -33,6 +33,7 @@ from charms.sungrow_sim_k8s.v0.inverter import (
     relation_for_testing,
 )
 from ops import testing
+from support.requirer import EarlyObserver
 
 
 def vendored() -> ModuleType:
@@ -193,19 +194,6 @@ def test_broken_relation_with_a_record_reports_gone_only_what_was_available():
     with ctx(ctx.on.relation_changed(other, remote_unit=0), out) as manager:
         manager.run()
         assert manager.charm.events == [("InverterAvailableEvent", "sungrow-sim-k8s/0")]
-
-
-class EarlyObserver(ops.CharmBase):
-    """Reads the requirer in its own relation-departed handler, before the library's."""
-
-    def __init__(self, framework: ops.Framework):
-        super().__init__(framework)
-        self.during_departed: list[str] = []
-        framework.observe(self.on["inverter"].relation_departed, self._on_departed)
-        self.requirer = InverterRequirer(self)
-
-    def _on_departed(self, _: ops.RelationDepartedEvent) -> None:
-        self.during_departed = [i.unit_name for i in self.requirer.inverters]
 
 
 def test_an_earlier_departed_observer_does_not_see_the_departing_unit():

@@ -22,6 +22,7 @@ from charms.sungrow_sim_k8s.v0.inverter import (
     relation_for_testing,
 )
 from ops import testing
+from support.requirer import EarlyObserver
 
 META = {"name": "consumer", "requires": {"inverter": {"interface": "inverter"}}}
 
@@ -42,19 +43,6 @@ class Recorder(ops.CharmBase):
             "problems": self.requirer.problems,
         }
         event.add_status(ops.ActiveStatus())
-
-
-class EarlyObserver(ops.CharmBase):
-    """Observes relation-departed before creating the requirer: its handler runs first."""
-
-    def __init__(self, framework: ops.Framework):
-        super().__init__(framework)
-        self.during_departed: list[str] = []
-        framework.observe(self.on["inverter"].relation_departed, self._on_departed)
-        self.requirer = InverterRequirer(self)
-
-    def _on_departed(self, _: ops.RelationDepartedEvent) -> None:
-        self.during_departed = [i.unit_name for i in self.requirer.inverters]
 
 
 Ctx = testing.Context[Recorder]

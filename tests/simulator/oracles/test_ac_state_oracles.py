@@ -35,7 +35,7 @@ from sungrow_sim.faults import FaultSpec
 from sungrow_sim.plant import ambient_c
 from sungrow_sim.registers.quantities import running_bits
 from sungrow_sim.service import build
-from support.oracle import RUNNING_BITS, Reg, reg, register_file
+from support.oracle import RUNNING_BITS, Reg, mppt_voltage_address, reg, register_file
 
 SCALE = 3600.0  # one wall second of the fake monotonic clock is one simulated hour
 NOON = datetime(2026, 6, 21, 10, 0, 17, tzinfo=UTC)  # Munich, near solar noon
@@ -163,13 +163,7 @@ DEVICE_TABLE = [
 
 def mppt_voltage(n: int) -> Reg:
     """MPPT n's voltage register as both protocols place it (0.1 V)."""
-    if n <= 3:
-        address = 5011 + 2 * (n - 1)
-    elif n <= 8:
-        address = 5115 + 2 * (n - 4)
-    else:
-        address = 5130 + 2 * (n - 9)
-    return Reg(f"mppt_{n}_voltage", "input", address, "U16", 0.1, None)
+    return Reg(f"mppt_{n}_voltage", "input", mppt_voltage_address(n), "U16", 0.1, None)
 
 
 @pytest.mark.parametrize(("model", "code", "kw", "phases", "mppts"), DEVICE_TABLE)

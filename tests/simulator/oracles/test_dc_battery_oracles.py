@@ -33,7 +33,7 @@ from sungrow_sim.registers import catalogue
 from sungrow_sim.registers import quantities as quantities_module
 from sungrow_sim.service import build
 from sungrow_sim.simulator import Simulator
-from support.oracle import RUNNING_BITS, Reg, read_value, reg
+from support.oracle import RUNNING_BITS, Reg, mppt_voltage_address, read_value, reg
 
 SCALE = 3600.0  # one wall second of the fake monotonic clock is one simulated hour
 NOON = datetime(2026, 6, 21, 11, 0, tzinfo=UTC)  # Munich (the default site), near solar noon
@@ -59,12 +59,7 @@ def doc_reg(address: int, datatype: str = "U16", scale: float = 0.1) -> Reg:
 
 def mppt_regs(n: int) -> tuple[Reg, Reg]:
     """MPPT n's voltage and current as the protocol documents place them."""
-    if n <= 3:
-        voltage = 5011 + 2 * (n - 1)
-    elif n <= 8:
-        voltage = 5115 + 2 * (n - 4)
-    else:
-        voltage = 5130 + 2 * (n - 9)
+    voltage = mppt_voltage_address(n)
     return doc_reg(voltage), doc_reg(voltage + 1)
 
 
