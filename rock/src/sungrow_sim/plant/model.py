@@ -431,7 +431,11 @@ class Plant:
         if dt_s > 0:
             per_pct = cfg.battery_kwh * 10 * 3600 / dt_s  # W that move 1 % over dt_s
             charge = min(charge, max(0.0, s.max_soc_pct - soc) * per_pct / BATTERY_EFFICIENCY)
-            discharge = min(discharge, max(0.0, soc - floor) * per_pct * BATTERY_EFFICIENCY)
+            # Whole watts, rounded down: the flows are served in whole watts, and a
+            # discharge rounded up would carry the SOC below the reserve, where the
+            # battery charges from the grid (a blip of emergency charging each time).
+            room = max(0.0, soc - floor) * per_pct * BATTERY_EFFICIENCY
+            discharge = min(discharge, float(math.floor(room)))
         return (charge if soc < s.max_soc_pct else 0.0, discharge if soc > floor else 0.0)
 
     def _hybrid_flows(
