@@ -497,3 +497,124 @@ def test_an_idle_hybrid_is_in_standby_and_one_giving_any_pv_runs():
     assert {pv for pv, _ in seen} >= {0.0, 1.0, 2.0}, "the dawn is seen watt by watt"
     for pv, state in seen:
         assert state == ("Run" if pv > 0 else "Standby"), (pv, state)
+
+
+# -- string models: the same limits at the grid point and the AC output ------------------------
+
+
+def string_unit(model: str = "SG5KTL-MT", load_w: float = 1500, **inverter) -> Unit:
+    unit = Unit(model, NOON, **inverter)
+    unit.sim.set_load(None, load_w)
+    unit.run(60)
+    return unit
+
+
+def test_a_string_models_export_limit_holds_at_the_grid_point_to_the_watt():
+    unit = string_unit()
+    free = unit.value("total_active_power")
+    assert free > 4000, "a clear June noon"
+    for limit in (0, 1, 1000, 2000):
+        unit.write(5011, limit)
+        unit.write(5010, ON)
+        unit.run(60)
+        assert unit.value("total_active_power") == 1500 + limit, limit
+        assert unit.value("export_power") == limit, limit
+    unit.write(5010, OFF)
+    unit.run(60)
+    assert unit.value("total_active_power") == pytest.approx(free, rel=0.01), "limit off"
+
+
+def test_a_string_models_power_limit_caps_its_output_at_the_written_share():
+    unit = string_unit()
+    for tenths in (0, 1, 250, 600):  # 0 %, 0.1 %, 25 %, 60 % of 5 kW
+        unit.write(5007, ON, tenths)
+        unit.run(60)
+        expected = round(5000 * tenths / 1000)
+        assert unit.value("total_active_power") == expected, tenths
+        assert unit.value("export_power") == expected - 1500, "the grid gives the rest"
+
+
+def test_a_string_models_direct_use_is_what_the_house_takes_of_its_output():
+    """Direct use = min(output, load): over two noon hours with a 1.5 kW house, 3.0 kWh."""
+    unit = string_unit(load_w=1500)
+    before = unit.value("total_direct_energy_consumption")
+    unit.run(2 * 3600)
+    assert unit.value("total_direct_energy_consumption") - before == pytest.approx(3.0, abs=0.15)
+    unit.write(5007, ON, 100)  # 10 %: 500 W, less than the house
+    unit.run(60)
+    before = unit.value("total_direct_energy_consumption")
+    unit.run(2 * 3600)
+    assert unit.value("total_direct_energy_consumption") - before == pytest.approx(1.0, abs=0.15)
+    assert unit.value("export_power") == -1000
+
+
+# -- external EMS, power limits of the battery, off-grid -----------------------------------------
+
+
+@pytest.mark.parametrize("mode", [3, 4])  # external EMS, VPP (run as external)
+def test_external_ems_and_vpp_run_the_command_and_say_so(mode):
+    unit = hybrid(TUESDAY.replace(hour=2), 500, 50.0)
+    unit.write(13050, mode, CHARGE, 1200)
+    unit.run(60)
+    assert unit.state() == "EMS Run"
+    assert unit.charge_w() == 1200
+    assert unit.export() == -1700
+    unit.write(13051, DISCHARGE)
+    unit.run(60)
+    assert unit.charge_w() == -1200
+    assert unit.export() == 700
+    unit.write(13051, STOP)
+    unit.run(60)
+    assert unit.charge_w() == 0 and unit.export() == -500
+    unit.write(13050, SELF_CONSUMPTION)
+    unit.run(60)
+    assert unit.charge_w() == -500, "back to self-consumption: the battery serves the house"
+
+
+def test_the_battery_power_limits_hold_in_every_mode_and_never_above_half_a_c():
+    unit = hybrid(NOON, 500, 50.0)
+    unit.export_limit(None)  # on by default at the nominal power: it would cut the discharge
+    unit.write(33047, 200, 150)  # max charge 2.00 kW, max discharge 1.50 kW
+    unit.run(60)
+    assert unit.charge_w() == 2000, "self-consumption charges up to the limit"
+    assert unit.export() == unit.pv() - 2500
+    unit.forced(CHARGE, 4000)
+    unit.run(60)
+    assert unit.charge_w() == 2000
+    unit.forced(DISCHARGE, 4000)
+    unit.run(60)
+    assert unit.charge_w() == -1500
+    unit.write(33047, 900, 900)  # 9 kW asked, 5 kW (0.5 C of 10 kWh) allowed
+    unit.forced(CHARGE, 9000)
+    unit.run(60)
+    assert unit.charge_w() == 5000
+    night = hybrid(TUESDAY.replace(hour=2), 3000, 50.0)
+    night.write(33048, 100)  # max discharge 1 kW: the grid gives the rest
+    night.run(60)
+    assert (night.charge_w(), night.export()) == (-1000, -2000)
+    night.write(33048, 0)
+    night.run(60)
+    assert (night.charge_w(), night.export()) == (0, -3000)
+
+
+def test_off_grid_with_a_full_battery_pv_is_curtailed_to_what_the_house_takes():
+    unit = hybrid(NOON, 800, 100.0)
+    unit.sim.inject(FaultSpec(kind="grid-loss"))
+    unit.run(60)
+    assert unit.state() == "Off-grid Run"
+    assert unit.export() == 0, "no grid: nothing goes out"
+    assert unit.charge_w() == 0, "full"
+    assert unit.pv() == 800 and unit.load() == 800
+    unit.sim.set_battery(None, soc_pct=50.0)
+    unit.run(60)
+    assert unit.charge_w() == 5000, "room again: the surplus charges the battery"
+    assert unit.pv() == 5800 and unit.export() == 0
+
+
+def test_off_grid_without_the_backup_option_the_hybrid_trips_and_nothing_flows():
+    unit = hybrid(NOON, 800, 50.0)
+    unit.write(13075, OFF)
+    unit.sim.inject(FaultSpec(kind="grid-loss"))
+    unit.run(60)
+    assert unit.state() == "Fault"
+    assert (unit.pv(), unit.charge_w(), unit.value("total_active_power")) == (0, 0, 0)
