@@ -573,18 +573,14 @@ def test_external_ems_and_vpp_run_the_command_and_say_so(mode):
 
 def test_the_battery_power_limits_hold_in_every_mode_and_never_above_half_a_c():
     unit = hybrid(NOON, 500, 50.0)
-    unit.export_limit(None)  # on by default at the nominal power: it would cut the discharge
-    unit.write(33047, 200, 150)  # max charge 2.00 kW, max discharge 1.50 kW
+    unit.write(33047, 200)  # max charge 2.00 kW
     unit.run(60)
     assert unit.charge_w() == 2000, "self-consumption charges up to the limit"
     assert unit.export() == unit.pv() - 2500
     unit.forced(CHARGE, 4000)
     unit.run(60)
     assert unit.charge_w() == 2000
-    unit.forced(DISCHARGE, 4000)
-    unit.run(60)
-    assert unit.charge_w() == -1500
-    unit.write(33047, 900, 900)  # 9 kW asked, 5 kW (0.5 C of 10 kWh) allowed
+    unit.write(33047, 900)  # 9 kW asked, 5 kW (0.5 C of 10 kWh) allowed
     unit.forced(CHARGE, 9000)
     unit.run(60)
     assert unit.charge_w() == 5000
@@ -592,6 +588,13 @@ def test_the_battery_power_limits_hold_in_every_mode_and_never_above_half_a_c():
     night.write(33048, 100)  # max discharge 1 kW: the grid gives the rest
     night.run(60)
     assert (night.charge_w(), night.export()) == (-1000, -2000)
+    night.forced(DISCHARGE, 4000)
+    night.run(60)
+    assert (night.charge_w(), night.export()) == (-1000, -2000)
+    night.write(33048, 900)
+    night.run(60)
+    assert (night.charge_w(), night.export()) == (-4000, 1000), "9 kW allowed, 4 kW asked"
+    night.write(13050, SELF_CONSUMPTION)
     night.write(33048, 0)
     night.run(60)
     assert (night.charge_w(), night.export()) == (0, -3000)
