@@ -399,17 +399,16 @@ class Plant:
             ac = min(ac, s.export_limit_w + (load if cfg.meter else 0.0))
         ac = round(max(ac, 0.0))
         export = 0.0 if controls.grid_lost else ac - load
-        op: Operation = "self-consumption" if ac > 0 else "idle"
+        # No battery and no energy management: the operation (a hybrid's system state)
+        # stays "idle".
         return Flows(
             state,
             irradiance,
-            ac / EFFICIENCY if ac else 0.0,
-            ac,
-            load,
-            0.0,
-            export,
-            min(ac, load),
-            operation=op,
+            pv_w=ac / EFFICIENCY,
+            ac_w=ac,
+            load_w=load,
+            export_w=export,
+            direct_w=min(ac, load),
         )
 
     def battery_limits(
@@ -448,7 +447,7 @@ class Plant:
         dt_s: float = 0.0,
     ) -> Flows:
         if state != "run":
-            return Flows(state, irradiance, 0.0, 0.0, load, 0.0, -load, 0.0)
+            return Flows(state, irradiance, load_w=load, export_w=-load)  # the grid's house
         pv, load, battery, op = dispatch(
             self, pv, load, self.counters.battery_soc_pct, controls, dt_s
         )
