@@ -621,3 +621,14 @@ def test_off_grid_without_the_backup_option_the_hybrid_trips_and_nothing_flows()
     unit.run(60)
     assert unit.state() == "Fault"
     assert (unit.pv(), unit.charge_w(), unit.value("total_active_power")) == (0, 0, 0)
+
+
+def test_off_grid_an_output_forced_above_the_house_is_curtailed_never_pushed_into_it():
+    """ctl set-power off-grid with a full battery: the house takes what it asks, no more."""
+    unit = hybrid(NOON, 800, 100.0)
+    unit.sim.inject(FaultSpec(kind="grid-loss"))
+    for power in (801, 802, 1500):
+        unit.sim.set_power(None, power)
+        unit.run(60)
+        assert unit.load() == 800, power
+        assert (unit.pv(), unit.export(), unit.charge_w()) == (800, 0, 0), power
