@@ -289,7 +289,7 @@ def test_charging_stops_at_max_soc_within_a_minute_of_reaching_it():
         seen.append((unit.soc(), unit.charge_w()))
     full = [i for i, (soc, _) in enumerate(seen) if soc >= 90.0]
     assert full, f"the SOC reaches max SOC: {seen}"
-    assert all(soc == 90.0 for soc, _ in seen[full[0]:]), seen
+    assert all(soc == 90.0 for soc, _ in seen[full[0] :]), seen
     assert all(charge == 0 for _, charge in seen[full[0] + 1 :]), seen
 
 
@@ -448,7 +448,9 @@ def test_an_empty_first_period_leaves_the_second_one_working():
     assert not forced_charging_at(unit, at(TUESDAY, "04:00"))
 
 
-@pytest.mark.parametrize(("valid", "charging_days"), [(0, {FRIDAY}), (1, {FRIDAY, SATURDAY, SUNDAY})])
+@pytest.mark.parametrize(
+    ("valid", "charging_days"), [(0, {FRIDAY}), (1, {FRIDAY, SATURDAY, SUNDAY})]
+)
 def test_forced_charging_periods_run_on_the_days_their_valid_time_names(valid, charging_days):
     for day in (FRIDAY, SATURDAY, SUNDAY):
         unit = window_unit(day, ON, valid, 1, 0, 3, 0, 90, 0, 0, 0, 0, 0)
@@ -624,7 +626,7 @@ def test_off_grid_without_the_backup_option_the_hybrid_trips_and_nothing_flows()
 
 
 def test_off_grid_an_output_forced_above_the_house_is_curtailed_never_pushed_into_it():
-    """ctl set-power off-grid with a full battery: the house takes what it asks, no more."""
+    """An output set (ctl set-power) off-grid with a full battery: the house takes its own."""
     unit = hybrid(NOON, 800, 100.0)
     unit.sim.inject(FaultSpec(kind="grid-loss"))
     for power in (801, 802, 1500):
