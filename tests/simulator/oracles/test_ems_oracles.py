@@ -4,9 +4,10 @@ Settings are written to the holding registers at the addresses of Sungrow's hybr
 protocol (V1.1.11) and string protocol (V1.1.37); results are read from the input
 registers and decoded with SunGather's register file (tests/support/oracle.py). The real
 SH8.0RT-20's dumps (shared/reference/sungrow-device) give the encodings: enable 0xAA,
-disable 0x55; max/min SOC in 0.1 %; the reserve in 1 %; the forced charging block at
-33208-33219 (valid time 0 weekday, 1 every day); battery power 5214 positive while
-discharging. The expectations are the documented behaviour and the conservation laws:
+disable 0x55; max/min SOC in 0.1 % (raw 1000 and 50 for 100 % and 5 %); the command word
+0xCC for stop; the forced charging block at 33208-33219 (valid time 1 every day, 0
+weekdays); battery power 5214 positive while discharging (332 W at night). The reserve
+(13100) is in whole per cent, as the protocol gives it. The expectations are the documented behaviour and the conservation laws:
 
 - PV = load + export + battery charge (battery > 0 charging): the grid takes or gives the
   rest, and in self-consumption the battery never charges from the grid;
