@@ -522,6 +522,7 @@ def test_a_string_models_export_limit_holds_at_the_grid_point_to_the_watt():
         unit.run(60)
         assert unit.value("total_active_power") == 1500 + limit, limit
         assert unit.value("export_power") == limit, limit
+        assert unit.value("load_power") == 1500, "the meter sees the whole house"
     unit.write(5010, OFF)
     unit.run(60)
     assert unit.value("total_active_power") == pytest.approx(free, rel=0.01), "limit off"
