@@ -636,3 +636,19 @@ def test_off_grid_an_output_forced_above_the_house_is_curtailed_never_pushed_int
         unit.run(60)
         assert unit.load() == 800, power
         assert (unit.pv(), unit.export(), unit.charge_w()) == (800, 0, 0), power
+
+
+@pytest.mark.parametrize("model", ["SH10RT", "SG5KTL-MT"])
+def test_a_night_standby_fault_at_noon_takes_the_sun_away_and_holds_standby(model):
+    """The fault's documented meaning: no sun, zero PV, standby work state."""
+    unit = Unit(model, NOON, battery_kwh=10.0)
+    unit.sim.set_load(None, 700)
+    unit.run(60)
+    assert unit.pv() > 4000
+    unit.sim.inject(FaultSpec(kind="night-standby"))
+    unit.run(60)
+    assert unit.pv() == 0
+    assert unit.value("total_active_power") == 0
+    if model.startswith("SH"):
+        assert unit.state() == "Standby"
+        assert unit.export() == -700, "the grid carries the house"
