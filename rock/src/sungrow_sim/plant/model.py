@@ -360,11 +360,9 @@ class Plant:
     ) -> Flows:
         cfg = self.config
         irradiance = self.irradiance(when, controls.night)
-        factors = self.mppt_factors(self.solar_hour(when))
-        array_factor = sum(factors) if irradiance > 0 else 0.0
+        factors = self.mppt_factors(self.solar_hour(when))  # they sum to 1
         available_ac = min(
-            cfg.array_kwp * irradiance * SYSTEM_DERATE * EFFICIENCY * array_factor,
-            cfg.nominal_power_w,
+            cfg.array_kwp * irradiance * SYSTEM_DERATE * EFFICIENCY, cfg.nominal_power_w
         )
         state = self._state(controls, available_ac)
         load = controls.load_w if controls.load_w is not None else self.house_load(local)
@@ -382,8 +380,7 @@ class Plant:
             flows = self._string_flows(state, irradiance, ac, load, controls)
         else:
             flows = self._hybrid_flows(state, irradiance, ac, load, controls, dt_s)
-        total = sum(factors) or 1.0
-        flows.mppt_w = tuple(flows.pv_w * f / total for f in factors)
+        flows.mppt_w = tuple(flows.pv_w * f for f in factors)
         return flows
 
     def _string_flows(
