@@ -20,6 +20,17 @@ CHARGING, DISCHARGING = 2, 4
 START = "2026-06-21T00:00:30+02:00"
 
 
+@pytest.fixture
+def device(device):
+    """This module judges the history: devices are commissioned a year before their start."""
+
+    async def start(**settings):
+        settings.setdefault("commissioned", None)
+        return await device(**settings)
+
+    return start
+
+
 async def totals(dev) -> dict[str, float]:
     words = await dev.words("input", 13000, 50)
 
