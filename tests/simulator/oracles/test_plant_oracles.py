@@ -134,6 +134,40 @@ def test_the_clock_is_in_range_only_inside_the_documented_years():
     assert clock.in_range(datetime(2099, 12, 31, 22, 59, tzinfo=UTC))  # 23:59 in Berlin
     assert not clock.in_range(datetime(2099, 12, 31, 23, 0, tzinfo=UTC))  # 2100 in Berlin
     assert not clock.in_range(datetime(1999, 12, 31, 12, tzinfo=UTC))
+    assert clock.in_range(datetime(1999, 12, 31, 23, 0, tzinfo=UTC))  # 2000-01-01 in Berlin
+    assert not clock.in_range(datetime(1999, 12, 31, 22, 59, tzinfo=UTC))
+
+
+def test_a_clock_out_of_range_says_the_inverter_time_and_the_range():
+    from sungrow_sim.clock import SimClock
+
+    clock = SimClock(datetime(2026, 6, 21, tzinfo=UTC), 1.0, "Europe/Berlin", lambda: 0.0)
+    with pytest.raises(
+        ClockRangeError,
+        match=r"^2100-01-01T00:30:00 \(inverter time\) is outside the clock's range, "
+        r"years 2000\.\.2099$",
+    ):
+        clock.set(datetime(2099, 12, 31, 23, 30, tzinfo=UTC))
+    with pytest.raises(ClockRangeError, match=r"^9999-12-31T23:30:00\+00:00 is outside the "):
+        clock.set(datetime(9999, 12, 31, 23, 30, tzinfo=UTC))  # Berlin would be year 10000
+    assert clock.now() == datetime(2026, 6, 21, tzinfo=UTC), "a refused time changes nothing"
+
+
+def test_the_simulated_clock_runs_in_utc_whatever_the_hosts_time_zone(monkeypatch):
+    """now() is UTC (documented), also on a host whose local zone is not UTC."""
+    from sungrow_sim.clock import SimClock
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        clock = SimClock(datetime(2026, 6, 21, 12, tzinfo=UTC), 1.0, "Europe/Berlin", lambda: 0.0)
+        assert clock.now().utcoffset() == timedelta(0)
+        clock.set(datetime(2026, 12, 24, 18, 0))  # naive: the inverter's (Berlin) time
+        assert clock.now().utcoffset() == timedelta(0)
+        assert clock.now() == datetime(2026, 12, 24, 17, 0, tzinfo=UTC)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 # -- WiNet-S sessions --------------------------------------------------------------------
