@@ -342,9 +342,7 @@ def test_a_rejected_state_file_is_logged_with_its_first_error_where_and_why(tmp_
     assert any("not UTF-8 at byte 14" in r.getMessage() for r in caplog.records)
 
 
-def test_a_counter_too_large_for_a_float_puts_the_file_aside_and_names_the_error(
-    tmp_path, caplog
-):
+def test_a_counter_too_large_for_a_float_puts_the_file_aside_and_names_the_error(tmp_path, caplog):
     """JSON integers have no limit; 1e400 as an integer cannot become a float counter."""
     store = StateStore(tmp_path)
     state = {
