@@ -173,8 +173,6 @@ def _add_energy(q: dict[str, float], plant: Plant, hybrid: bool) -> None:
             q[f"{name}_kwh_day_{today}"] = q[f"daily_{name}_kwh"]
         if month:
             q[f"{name}_kwh_month_{month}"] = q[f"monthly_{name}_kwh"]
-        if c.year:
-            q[f"{name}_kwh_year_{c.year}"] = q[f"yearly_{name}_kwh"]
         # The yearly arrays count years back from this one; the earlier years are filed.
         q[f"{name}_kwh_years_back_0"] = q[f"yearly_{name}_kwh"]
 
@@ -194,8 +192,6 @@ def _filed_arrays(plant: Plant) -> dict[str, float]:
         for n in range(1, 13):
             out[f"{name}_kwh_month_{n}"] = months[n - 1]
         filed = c.years.get(name, {})
-        for year, value in filed.items():
-            out[f"{name}_kwh_year_{year}"] = value
         if c.year.isdigit():
             for back in range(1, YEARS_KEPT):
                 out[f"{name}_kwh_years_back_{back}"] = filed.get(str(int(c.year) - back), 0.0)
@@ -337,11 +333,17 @@ def _add_bms_limits(q: dict[str, float], soc: float, battery_kwh: float) -> None
 
 
 def _add_backup(q: dict[str, float], spec: ModelSpec, load_w: float, islanded: bool) -> None:
-    """Backup port: carries the house only while the grid is lost (plant-10 refines)."""
+    """Backup port: carries the house only while the grid is lost (plant-10 refines).
+
+    A single-phase unit's port has phase A only: phases B and C (5721/5722, 5724/5725)
+    carry nothing, so the phases add up to the total (5726).
+    """
     power = round(load_w) if islanded else 0
     phase_power = round(power / spec.phases)
+    three_phase = spec.phases == 3
     q["backup_power_w"] = power
     q["backup_phase_power_w"] = phase_power
+    q["backup_phase_bc_power_w"] = phase_power if three_phase else 0
     for phase in "abc":
         grid = q.get(f"phase_{phase}_voltage_v", 0.0)
         voltage = 230.0 if islanded else grid
@@ -349,7 +351,9 @@ def _add_backup(q: dict[str, float], spec: ModelSpec, load_w: float, islanded: b
             voltage = 0.0
         q[f"backup_phase_{phase}_voltage_v"] = voltage
     volts = q["backup_phase_a_voltage_v"]
-    q["backup_phase_current_a"] = round(phase_power / volts, 1) if volts else 0.0
+    current = round(phase_power / volts, 1) if volts else 0.0
+    q["backup_phase_current_a"] = current
+    q["backup_phase_bc_current_a"] = current if three_phase else 0.0
     q["backup_frequency_hz"] = 50.0 if islanded else q.get("grid_frequency_hz", 0.0)
 
 
