@@ -309,16 +309,16 @@ def add_protocol_quantities(
     """
     f, c, cfg = plant.flows, plant.counters, plant.config
     hybrid = spec.family == "hybrid"
-    discharge = -round(f.battery_w) if hybrid else 0
-    q["battery_discharge_w"] = discharge
-    voltage = q.get("battery_voltage_v", 0.0)
-    q["battery_current_signed_a"] = round(discharge / voltage, 1) if voltage else 0.0
-    _add_bms_limits(q, c.battery_soc_pct, cfg.battery_kwh if hybrid else 0.0)
+    if hybrid:  # a string inverter has no battery port (nor these registers)
+        discharge = -round(f.battery_w)
+        q["battery_discharge_w"] = discharge
+        q["battery_current_signed_a"] = round(discharge / q["battery_voltage_v"], 1)
+        _add_bms_limits(q, c.battery_soc_pct, cfg.battery_kwh)
     q["feed_in_limit_w"] = spec.nominal_power_w
     q["feed_in_limit_kw"] = spec.nominal_power_w / 1000
     q["nominal_reactive_kvar"] = spec.nominal_power_w / 2000
     _add_backup(q, spec, f.load_w, controls.grid_lost and hybrid)
-    _add_meter_phases(q, spec)
+    _add_meter_phases(q)
 
 
 def _add_bms_limits(q: dict[str, float], soc: float, battery_kwh: float) -> None:
@@ -345,23 +345,22 @@ def _add_backup(q: dict[str, float], spec: ModelSpec, load_w: float, islanded: b
     q["backup_phase_power_w"] = phase_power
     q["backup_phase_bc_power_w"] = phase_power if three_phase else 0
     for phase in "abc":
-        grid = q.get(f"phase_{phase}_voltage_v", 0.0)
-        voltage = 230.0 if islanded else grid
+        voltage = 230.0 if islanded else q[f"phase_{phase}_voltage_v"]
         if phase != "a" and spec.phases == 1:
             voltage = 0.0
         q[f"backup_phase_{phase}_voltage_v"] = voltage
     volts = q["backup_phase_a_voltage_v"]
-    current = round(phase_power / volts, 1) if volts else 0.0
+    current = round(phase_power / volts, 1) if phase_power else 0.0  # islanded: 230 V
     q["backup_phase_current_a"] = current
     q["backup_phase_bc_current_a"] = current if three_phase else 0.0
-    q["backup_frequency_hz"] = 50.0 if islanded else q.get("grid_frequency_hz", 0.0)
+    q["backup_frequency_hz"] = 50.0 if islanded else q["grid_frequency_hz"]
 
 
-def _add_meter_phases(q: dict[str, float], spec: ModelSpec) -> None:
+def _add_meter_phases(q: dict[str, float]) -> None:
     """Meter phase voltages follow the grid; currents carry the meter's phase power."""
-    per_phase = q.get("meter_phase_power_w", 0.0)
-    for i, phase in enumerate("abc"):
-        voltage = q.get(f"phase_{phase}_voltage_v", 0.0) if i < spec.phases else 0.0
+    per_phase = q["meter_phase_power_w"]
+    for phase in "abc":
+        voltage = q[f"phase_{phase}_voltage_v"]  # 0 on a phase the unit lacks
         q[f"meter_phase_{phase}_voltage_v"] = voltage
         q[f"meter_phase_{phase}_current_a"] = (
             round(abs(per_phase) / voltage, 2) if voltage else 0.0
