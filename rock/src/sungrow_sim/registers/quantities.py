@@ -314,8 +314,6 @@ def add_protocol_quantities(
         q["battery_discharge_w"] = discharge
         q["battery_current_signed_a"] = round(discharge / q["battery_voltage_v"], 1)
         _add_bms_limits(q, c.battery_soc_pct, cfg.battery_kwh)
-    q["feed_in_limit_w"] = spec.nominal_power_w
-    q["feed_in_limit_kw"] = spec.nominal_power_w / 1000
     q["nominal_reactive_kvar"] = spec.nominal_power_w / 2000
     _add_backup(q, spec, f.load_w, controls.grid_lost and hybrid)
     _add_meter_phases(q)
