@@ -312,7 +312,7 @@ def add_protocol_quantities(
     if hybrid:  # a string inverter has no battery port (nor these registers)
         discharge = -round(f.battery_w)
         q["battery_discharge_w"] = discharge
-        q["battery_current_signed_a"] = round(discharge / q["battery_voltage_v"], 1)
+        q["battery_current_signed_a"] = discharge / q["battery_voltage_v"]  # 0.1 A registers
         _add_bms_limits(q, c.battery_soc_pct, cfg.battery_kwh)
     q["nominal_reactive_kvar"] = spec.nominal_power_w / 2000
     _add_backup(q, spec, f.load_w, controls.grid_lost and hybrid)
@@ -320,10 +320,8 @@ def add_protocol_quantities(
 
 
 def _add_bms_limits(q: dict[str, float], soc: float, battery_kwh: float) -> None:
-    if battery_kwh <= 0:
-        q["battery_max_charge_current_a"] = q["battery_max_discharge_current_a"] = 0.0
-        return
-    limit = min(BMS_CURRENT_LIMIT_A, round(battery_kwh * 2))  # about 0.6 C at ~330 V
+    # The limit scales with the pack (no pack, no current), about 0.6 C at ~330 V.
+    limit = min(BMS_CURRENT_LIMIT_A, round(battery_kwh * 2))
     # The BMS tapers the charge current over the last 10 % of charge.
     taper = min(1.0, max(0.0, (100.0 - soc) / 10.0))
     q["battery_max_charge_current_a"] = round(limit * taper)
@@ -348,7 +346,7 @@ def _add_backup(q: dict[str, float], spec: ModelSpec, load_w: float, islanded: b
             voltage = 0.0
         q[f"backup_phase_{phase}_voltage_v"] = voltage
     volts = q["backup_phase_a_voltage_v"]
-    current = round(phase_power / volts, 1) if phase_power else 0.0  # islanded: 230 V
+    current = phase_power / volts if phase_power else 0.0  # islanded: 230 V
     q["backup_phase_current_a"] = current
     q["backup_phase_bc_current_a"] = current if three_phase else 0.0
     q["backup_frequency_hz"] = 50.0 if islanded else q["grid_frequency_hz"]
@@ -360,6 +358,4 @@ def _add_meter_phases(q: dict[str, float]) -> None:
     for phase in "abc":
         voltage = q[f"phase_{phase}_voltage_v"]  # 0 on a phase the unit lacks
         q[f"meter_phase_{phase}_voltage_v"] = voltage
-        q[f"meter_phase_{phase}_current_a"] = (
-            round(abs(per_phase) / voltage, 2) if voltage else 0.0
-        )
+        q[f"meter_phase_{phase}_current_a"] = abs(per_phase) / voltage if voltage else 0.0
