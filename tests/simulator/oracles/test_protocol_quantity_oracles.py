@@ -171,6 +171,18 @@ def test_bms_current_limits_follow_the_state_of_charge_as_on_the_real_unit(dump)
     assert unit.at(BMS_DISCHARGE) == pytest.approx(real[5636], abs=1), f"discharge at {soc} %"
 
 
+BATTERY_V, BATTERY_P = doc(13020, scale=0.1), doc(13022)
+
+
+def test_without_a_pack_the_battery_port_reads_no_voltage():
+    """A hybrid run without a battery (0 kWh) has nothing on its battery port."""
+    unit = Unit("SH10RT", NIGHT, battery_kwh=0.0)
+    unit.run(1)
+    assert unit.at(BATTERY_V) == 0
+    assert unit.at(BATTERY_P) == 0
+    assert unit.at(BATTERY_I) == 0
+
+
 def test_an_empty_battery_may_not_be_discharged_but_may_be_charged():
     unit = Unit("SH8.0RT-20", NIGHT, battery_kwh=16.0)
     unit.sim.set_battery(None, soc_pct=0.0)

@@ -82,7 +82,7 @@ def compute(
     _add_state(q, f.state, controls, spec, f.operation)
     _add_ac(q, spec, f.ac_w, controls.grid_lost, local, plant.phase_weights)
     _add_dc(q, spec, f.mppt_w, f.irradiance, temperature, string_count)
-    _add_battery(q, spec, c.battery_soc_pct, f.battery_w)
+    _add_battery(q, spec, cfg.battery_kwh, c.battery_soc_pct, f.battery_w)
     add_protocol_quantities(q, spec, plant, controls)
     if fault_time is not None:
         q.update(_clock("alarm", fault_time, seconds=False))
@@ -275,14 +275,20 @@ def _add_dc(
         q[f"string_{n}_current"] = round(currents[mppt] / strings, 2)
 
 
-def _add_battery(q: dict[str, float], spec: ModelSpec, soc: float, battery_w: float) -> None:
+def _add_battery(
+    q: dict[str, float], spec: ModelSpec, capacity_kwh: float, soc: float, battery_w: float
+) -> None:
     """Battery voltage, current and power that agree (V x I = P).
 
     The terminal voltage is the open-circuit voltage of the state of charge plus the drop
-    over the internal resistance: it rises while charging and sags while discharging.
+    over the internal resistance: it rises while charging and sags while discharging. No
+    pack (0 kWh): no voltage and no current.
     """
     if spec.family != "hybrid":
         return  # no battery port, and no battery register to show one
+    if capacity_kwh <= 0:
+        q["battery_voltage_v"] = q["battery_current_a"] = 0.0
+        return
     high_voltage = spec.phases == 3
     open_circuit = (320 + 0.8 * soc) if high_voltage else (48 + 0.06 * soc)
     resistance = 0.15 if high_voltage else 0.02  # ohm
@@ -312,7 +318,8 @@ def add_protocol_quantities(
     if hybrid:  # a string inverter has no battery port (nor these registers)
         discharge = -round(f.battery_w)
         q["battery_discharge_w"] = discharge
-        q["battery_current_signed_a"] = discharge / q["battery_voltage_v"]  # 0.1 A registers
+        volts = q["battery_voltage_v"]  # 0 without a pack, which carries no current
+        q["battery_current_signed_a"] = discharge / volts if volts else 0.0  # 0.1 A registers
         _add_bms_limits(q, c.battery_soc_pct, cfg.battery_kwh)
     q["nominal_reactive_kvar"] = spec.nominal_power_w / 2000
     _add_backup(q, spec, f.load_w, controls.grid_lost and hybrid)
