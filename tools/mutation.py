@@ -3,7 +3,8 @@
 mutmut derives a module's name from its path below the project root (``src/`` stripped),
 so the packages are staged as ``src/sungrow_sim`` and ``src/charms`` beside the fast test
 subsets that cover them; ``[tool.mutmut]`` in pyproject.toml names the files to mutate
-and the tests to run. The last line printed is
+and the tests to run. Before the end it lists the survivors that docs/testing.md does not
+name in full (each needs a line there with its reason). The last line printed is
 ``mutation: killed=K survived=S timeout=T score=X`` (score = killed / (killed + survived)).
 
 Usage: python tools/mutation.py [--stage DIR] [--max-children N] [NAME ...]
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,6 +27,14 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Where each surviving mutant is explained: a line naming it in full, then its reason.
+EXPLAINED_IN = ROOT / "docs/testing.md"
+MUTANT_NAME = re.compile(r"[A-Za-z_][\w.ǁ]*__mutmut_\d+")
+
+
+def explained(text: str) -> set[str]:
+    """Mutant names written out in full in the explanations."""
+    return set(MUTANT_NAME.findall(text))
 
 
 def stage(target: Path, config: dict) -> None:
@@ -91,12 +101,18 @@ def main() -> int:
     print(f"not killed ({len(survivors)}):")
     for line in survivors:
         print("   ", line)
+    names = {line.split(":")[0] for line in survivors if line.endswith(": survived")}
+    unexplained = sorted(names - explained(EXPLAINED_IN.read_text()))
+    print(f"survivors not explained in {EXPLAINED_IN.relative_to(ROOT)} ({len(unexplained)}):")
+    for name in unexplained:
+        print("   ", name)
     killed, survived = stats["killed"], stats["survived"]
     timeout = stats.get("timeout", 0)
     tested = killed + survived
     score = killed / tested if tested else 0.0
     minutes = (time.monotonic() - began) / 60
     print(f"mutmut run exit {run.returncode}; {minutes:.1f} min; stats {json.dumps(stats)}")
+    print(f"{len(unexplained)} of {len(names)} survivors are not explained in docs/testing.md")
     print(f"mutation: killed={killed} survived={survived} timeout={timeout} score={score:.3f}")
     return 0 if run.returncode == 0 else 1
 

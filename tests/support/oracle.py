@@ -80,8 +80,26 @@ class Reg:
 
 
 @cache
+def register_data() -> dict:
+    """SunGather's register file, parsed once per process (libyaml's loader when present)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(register_file().read_text(), Loader=loader)  # noqa: S506 (a safe loader)
+
+
+@cache
+def sungather_datarange(name: str) -> dict[int, str]:
+    """SunGather's decoding of an enumerated register (its datarange): response -> label."""
+    for group in register_data()["registers"]:
+        for key in ("read", "hold"):
+            for entry in group.get(key, []):
+                if entry["name"] == name and "datarange" in entry:
+                    return {int(d["response"]): d["value"] for d in entry["datarange"]}
+    raise KeyError(name)
+
+
+@cache
 def _entries() -> tuple[Reg, ...]:
-    data = yaml.safe_load(register_file().read_text())
+    data = register_data()
     out: list[Reg] = []
     for group in data["registers"]:
         for key, table in (("read", "input"), ("hold", "holding")):

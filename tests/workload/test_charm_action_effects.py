@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from pymodbus.client import AsyncModbusTcpClient
-from support.oracle import RUNNING_BITS, reg, register_file
+from support.oracle import RUNNING_BITS, reg, sungather_datarange
 from test_charm_service import Running, ctl, start
 
 from actions import ACTIONS
@@ -30,16 +29,6 @@ MODEL = "SH10RT"
 @pytest.fixture
 def hybrid(tmp_path: Path) -> Iterator[Running]:
     yield from start(Config(model=MODEL, unit_id=3), tmp_path)
-
-
-def datarange(name: str) -> dict[int, str]:
-    data = yaml.safe_load(register_file().read_text())
-    for group in data["registers"]:
-        for key in ("read", "hold"):
-            for entry in group.get(key, []):
-                if entry["name"] == name and "datarange" in entry:
-                    return {int(d["response"]): d["value"] for d in entry["datarange"]}
-    raise KeyError(name)
 
 
 def act(running: Running, action: str, **params: Any) -> dict[str, Any]:
@@ -96,7 +85,7 @@ async def test_plant_actions_change_the_registers(hybrid: Running):
         assert int(await r.value("running_state")) & RUNNING_BITS["discharging"]
         act(hybrid, "set-battery", auto=True)
 
-        states = datarange("system_state")
+        states = sungather_datarange("system_state")
         act(hybrid, "set-state", state="standby")
         assert states[int(await r.value("system_state"))] == "Standby"
         assert await r.value("total_active_power") == 0
@@ -142,7 +131,7 @@ async def test_fault_actions_change_what_clients_get(hybrid: Running):
         act(hybrid, "clear-faults")
 
         act(hybrid, "inject-fault", kind="grid-loss")
-        states = datarange("grid_state") if _has_datarange("grid_state") else None
+        states = sungather_datarange("grid_state") if _has_datarange("grid_state") else None
         grid = int(await r.value("grid_state"))
         assert grid == 0xAA if states is None else states[grid] != states.get(0x55)
         assert await r.value("export_power_hybrid") == 0
@@ -152,7 +141,7 @@ async def test_fault_actions_change_what_clients_get(hybrid: Running):
 
 def _has_datarange(name: str) -> bool:
     try:
-        datarange(name)
+        sungather_datarange(name)
     except KeyError:
         return False
     return True

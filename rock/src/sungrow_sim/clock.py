@@ -37,7 +37,7 @@ class SimClock:
         self,
         start: datetime,
         time_scale: float,
-        timezone: str = "UTC",
+        timezone: str,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.time_scale = time_scale

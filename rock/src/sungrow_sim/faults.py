@@ -63,7 +63,7 @@ GRID_LOSS_CODE = 10
 class FaultSpec(BaseModel):
     """What a user asks for."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     kind: FaultKind
     unit_id: int | None = Field(default=None, ge=0, le=255)

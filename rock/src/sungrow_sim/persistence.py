@@ -85,7 +85,7 @@ def _check_counters(raw: dict[str, Any]) -> dict[str, Any]:
 class SavedOverrides(BaseModel):
     """Overrides as saved: generic physical bounds (per-model bounds are checked on restore)."""
 
-    model_config = ConfigDict(extra="ignore", allow_inf_nan=False, strict=True)
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False, strict=True, defer_build=True)
 
     power_w: float | None = Field(default=None, ge=0, le=10_000_000)
     state: Literal["stop", "standby"] | None = None
@@ -95,6 +95,8 @@ class SavedOverrides(BaseModel):
 
 class SavedInverter(BaseModel):
     """One inverter's durable state."""
+
+    model_config = ConfigDict(defer_build=True)
 
     model: str = Field(max_length=64)
     serial: str = Field(max_length=64)
@@ -116,7 +118,7 @@ class SavedInverter(BaseModel):
 class SavedState(BaseModel):
     """The state file."""
 
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(allow_inf_nan=False, defer_build=True)
 
     version: Literal[1] = 1
     saved_at: float

@@ -29,13 +29,19 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
 from sungrow_sim.config import InverterConfig, ServeConfig
 from sungrow_sim.faults import FaultSpec
 from sungrow_sim.plant import ambient_c
 from sungrow_sim.registers.quantities import running_bits
 from sungrow_sim.service import build
-from support.oracle import RUNNING_BITS, Reg, mppt_voltage_address, reg, register_file
+from support.oracle import (
+    RUNNING_BITS,
+    Reg,
+    mppt_voltage_address,
+    reg,
+    register_file,
+    sungather_datarange,
+)
 
 SCALE = 3600.0  # one wall second of the fake monotonic clock is one simulated hour
 NOON = datetime(2026, 6, 21, 10, 0, 17, tzinfo=UTC)  # Munich, near solar noon
@@ -69,6 +75,7 @@ class Unit:
         config = ServeConfig(
             inverters=[InverterConfig(model=model, unit_id=1, serial="SIMQAC0001", **inverter)],
             start_time=start,
+            commissioned=start,  # no year of history: these oracles read the present
             time_scale=SCALE,
             timezone=zone,
             cloudiness=0.0,
@@ -104,17 +111,6 @@ class Unit:
         for _ in range(round(seconds / step_s)):
             self.wall += step_s / SCALE
             self.sim.tick()
-
-
-@cache
-def sungather_labels(name: str) -> dict[int, str]:
-    """SunGather's decoding of an enumerated register (its datarange), response -> label."""
-    data = yaml.safe_load(register_file().read_text())
-    for group in data["registers"]:
-        for entry in group.get("read", []):
-            if entry["name"] == name and "datarange" in entry:
-                return {int(d["response"]): d["value"] for d in entry["datarange"]}
-    raise KeyError(name)
 
 
 @cache
@@ -359,7 +355,7 @@ def system_state(unit: Unit) -> str:
     raw = unit.raw("system_state")
     if raw == 0x4001:  # hybrid protocol appendix 2 (SunGather does not list it)
         return "Emergency Charging"
-    return sungather_labels("system_state").get(raw, hex(raw))
+    return sungather_datarange("system_state").get(raw, hex(raw))
 
 
 def test_hybrid_running_states_follow_the_documented_codes():
@@ -371,7 +367,7 @@ def test_hybrid_running_states_follow_the_documented_codes():
     # The real SH8.0RT-20 shows the boot word at 5006 too while it runs (its dumps).
     assert dumped_raw("start_stop", "hold") == BOOT
     assert unit.raw("start_stop", "holding") == unit.raw("start_stop_hybrid", "holding") == BOOT
-    assert sungather_labels("grid_state")[unit.raw("grid_state")] == "On-grid"
+    assert sungather_datarange("grid_state")[unit.raw("grid_state")] == "On-grid"
 
     unit.write(13000, SHUTDOWN)
     unit.run(60)
@@ -399,7 +395,7 @@ def test_hybrid_running_states_follow_the_documented_codes():
     unit.sim.inject(FaultSpec(kind="grid-loss"))
     unit.run(60)
     assert system_state(unit) == "Off-grid Run"
-    assert sungather_labels("grid_state")[unit.raw("grid_state")] == "Off-grid"
+    assert sungather_datarange("grid_state")[unit.raw("grid_state")] == "Off-grid"
     unit.sim.clear_faults()
     unit.run(60)
 
@@ -431,7 +427,7 @@ def test_a_hybrid_held_in_standby_shows_standby():
 def test_string_work_states_and_the_fault_time_follow_the_documents():
     zone = ZoneInfo("Europe/Berlin")
     unit = Unit("SG10RT", NOON, zone="Europe/Berlin")
-    first, second = sungather_labels("work_state_1"), sungather_labels("work_state_2")
+    first, second = sungather_datarange("work_state_1"), sungather_datarange("work_state_2")
 
     def states() -> tuple[str, str]:
         return first[unit.raw("work_state_1")], second[int(unit.value("work_state_2"))]

@@ -66,12 +66,19 @@ def mppt_regs(n: int) -> tuple[Reg, Reg]:
 class Unit:
     """One in-process simulator on a fake monotonic clock, read through its register image."""
 
-    def __init__(self, model: str, start: datetime, battery_kwh: float = 10.0) -> None:
+    def __init__(
+        self,
+        model: str,
+        start: datetime,
+        battery_kwh: float = 10.0,
+        commissioned: datetime | None = None,
+    ) -> None:
         self.model = model
         self.wall = 0.0
         config = ServeConfig(
             inverters=[InverterConfig(model=model, serial="SIMDCBAT01", battery_kwh=battery_kwh)],
             start_time=start,
+            commissioned=commissioned or start,  # no year of history unless asked for
             time_scale=SCALE,
             timezone="UTC",
             cloudiness=0.0,
@@ -483,7 +490,12 @@ def test_co2_saved_is_the_energy_produced_times_a_grid_emission_factor():
 
     Between 0.2 and 1.0 kg/kWh (grids from mostly renewable to mostly coal).
     """
-    unit = Unit("SH10RT", datetime(2026, 6, 21, 4, 0, tzinfo=UTC))
+    # A year of history, so that both totals are large against their resolution.
+    unit = Unit(
+        "SH10RT",
+        datetime(2026, 6, 21, 4, 0, tzinfo=UTC),
+        commissioned=datetime(2025, 6, 21, tzinfo=UTC),
+    )
     factors = []
     for _ in range(3):
         unit.run(2 * 3600)

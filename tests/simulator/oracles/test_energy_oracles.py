@@ -52,6 +52,8 @@ class Rig:
         config = ServeConfig(
             inverters=inverters,
             start_time=start,
+            # no year of history unless a test asks: these oracles integrate from the start
+            commissioned=settings.pop("commissioned", start),
             time_scale=SCALE,
             timezone=timezone,
             cloudiness=settings.pop("cloudiness", 0.0),

@@ -66,6 +66,18 @@ def test_a_fault_is_over_exactly_when_its_duration_has_passed():
     assert faults.hit(("no-reply",), ("modbus",)) is None
 
 
+def test_a_plant_fault_that_ran_out_since_the_last_look_reads_as_absent():
+    """The plant asks for its fault kinds every tick; one that expired in between is gone."""
+    now = [100.0]
+    faults = FaultSet(clock=lambda: now[0])
+    faults.add(FaultSpec(kind="grid-loss", duration_s=10, unit_id=2))
+    assert faults.of_kind("grid-loss", 2) is not None
+    assert faults.of_kind("grid-loss", 1) is None, "another unit's grid is up"
+    now[0] = 110.0
+    assert faults.of_kind("grid-loss", 2) is None
+    assert faults.of_kind("grid-loss", 2) is None, "and stays gone"
+
+
 def test_across_kinds_the_first_injected_fault_answers_first():
     faults = FaultSet()
     first = faults.add(FaultSpec(kind="no-reply"))
@@ -122,6 +134,40 @@ def test_the_clock_is_in_range_only_inside_the_documented_years():
     assert clock.in_range(datetime(2099, 12, 31, 22, 59, tzinfo=UTC))  # 23:59 in Berlin
     assert not clock.in_range(datetime(2099, 12, 31, 23, 0, tzinfo=UTC))  # 2100 in Berlin
     assert not clock.in_range(datetime(1999, 12, 31, 12, tzinfo=UTC))
+    assert clock.in_range(datetime(1999, 12, 31, 23, 0, tzinfo=UTC))  # 2000-01-01 in Berlin
+    assert not clock.in_range(datetime(1999, 12, 31, 22, 59, tzinfo=UTC))
+
+
+def test_a_clock_out_of_range_says_the_inverter_time_and_the_range():
+    from sungrow_sim.clock import SimClock
+
+    clock = SimClock(datetime(2026, 6, 21, tzinfo=UTC), 1.0, "Europe/Berlin", lambda: 0.0)
+    with pytest.raises(
+        ClockRangeError,
+        match=r"^2100-01-01T00:30:00 \(inverter time\) is outside the clock's range, "
+        r"years 2000\.\.2099$",
+    ):
+        clock.set(datetime(2099, 12, 31, 23, 30, tzinfo=UTC))
+    with pytest.raises(ClockRangeError, match=r"^9999-12-31T23:30:00\+00:00 is outside the "):
+        clock.set(datetime(9999, 12, 31, 23, 30, tzinfo=UTC))  # Berlin would be year 10000
+    assert clock.now() == datetime(2026, 6, 21, tzinfo=UTC), "a refused time changes nothing"
+
+
+def test_the_simulated_clock_runs_in_utc_whatever_the_hosts_time_zone(monkeypatch):
+    """now() is UTC (documented), also on a host whose local zone is not UTC."""
+    from sungrow_sim.clock import SimClock
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        clock = SimClock(datetime(2026, 6, 21, 12, tzinfo=UTC), 1.0, "Europe/Berlin", lambda: 0.0)
+        assert clock.now().utcoffset() == timedelta(0)
+        clock.set(datetime(2026, 12, 24, 18, 0))  # naive: the inverter's (Berlin) time
+        assert clock.now().utcoffset() == timedelta(0)
+        assert clock.now() == datetime(2026, 12, 24, 17, 0, tzinfo=UTC)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 # -- WiNet-S sessions --------------------------------------------------------------------
@@ -296,6 +342,26 @@ def test_a_rejected_state_file_is_logged_with_its_first_error_where_and_why(tmp_
     assert any("not UTF-8 at byte 14" in r.getMessage() for r in caplog.records)
 
 
+def test_a_counter_too_large_for_a_float_puts_the_file_aside_and_names_the_error(tmp_path, caplog):
+    """JSON integers have no limit; 1e400 as an integer cannot become a float counter."""
+    store = StateStore(tmp_path)
+    state = {
+        "saved_at": time.time(),
+        "clock": "2026-01-01T00:00:00Z",
+        "inverters": {"1": {"model": "SH10RT", "serial": "S", "overrides": {},
+                            "counters": {"total_yield_kwh": 0}}},
+        "faults": [],
+    }  # fmt: skip
+    text = json.dumps(state).replace('"total_yield_kwh": 0', '"total_yield_kwh": 1' + "0" * 400)
+    store.path.write_text(text)
+    with caplog.at_level(logging.ERROR, logger="sungrow_sim.persistence"):
+        assert store.load() is None
+    (record,) = [r for r in caplog.records if "kept as" in r.getMessage()]
+    assert str(record.args[0]).startswith("OverflowError: ")  # type: ignore[index]
+    (aside,) = tmp_path.glob(f"{STATE_FILE}.corrupt-*")
+    assert aside.read_text() == text, "the damaged file is kept, byte for byte"
+
+
 NO_SUCH_PIDS = range(90_000_001, 90_000_011)  # above Linux's largest pid_max (2**22)
 
 
@@ -322,6 +388,30 @@ def test_stale_temporaries_of_dead_processes_and_this_one_go_and_a_live_ones_sta
     finally:
         child.kill()
         child.wait()
+
+
+def test_a_temporary_of_another_users_live_process_stays(tmp_path, monkeypatch):
+    """kill(pid, 0) answers EPERM for a live process of another user: it is alive.
+
+    Tests run as root here, for whom EPERM never happens, so the kernel's answer is
+    given by a stand-in for os.kill; ESRCH (no such process) still means gone.
+    """
+    theirs, gone = 4_000_001, 4_000_002
+
+    def kill(pid: int, signal: int) -> None:
+        assert signal == 0, "only probed, never signalled"
+        if pid == theirs:
+            raise PermissionError(1, "Operation not permitted")
+        if pid == gone:
+            raise ProcessLookupError(3, "No such process")
+
+    monkeypatch.setattr(persistence.os, "kill", kill)
+    for pid in (theirs, gone):
+        (tmp_path / f".{STATE_FILE}.{pid}.tmp").write_text("{}")
+    assert StateStore(tmp_path).remove_stale_temporaries() == [
+        tmp_path / f".{STATE_FILE}.{gone}.tmp"
+    ]
+    assert (tmp_path / f".{STATE_FILE}.{theirs}.tmp").exists()
 
 
 # -- the plant ---------------------------------------------------------------------------

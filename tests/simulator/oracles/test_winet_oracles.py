@@ -12,26 +12,18 @@ from __future__ import annotations
 import json
 import math
 import time
-from functools import cache
 
 import aiohttp
 import pytest
-import yaml
 from sungrow_sim.faults import FaultSpec
-from support.oracle import register_file
+from support.oracle import sungather_datarange
 
 RESULT_OK, USER_LIMIT, TOKEN_INVALID, READ_FAILED, NOT_LOGGED_IN = 1, 100, 106, 301, 401
 
 
-@cache
 def sungather_device_codes() -> dict[str, int]:
     """Model name -> device type code, from SunGather's device_type_code datarange."""
-    data = yaml.safe_load(register_file().read_text())
-    for group in data["registers"]:
-        for entry in group.get("read", []):
-            if entry["name"] == "device_type_code":
-                return {d["value"]: int(d["response"]) for d in entry["datarange"]}
-    raise AssertionError("SunGather's file has no device_type_code")
+    return {label: code for code, label in sungather_datarange("device_type_code").items()}
 
 
 class Dongle:

@@ -89,6 +89,8 @@ async def device() -> AsyncIterator[DeviceFactory]:
     async def start(**settings: Any) -> Device:
         settings.setdefault("protocols", ["modbus"])
         settings.setdefault("start_time", "2026-06-21T12:00:00+00:00")
+        # No year of history unless a test asks for it (commissioned=None: a year before).
+        settings.setdefault("commissioned", settings["start_time"])
         for key in ("modbus_port", "control_port"):
             settings.setdefault(key, 0)
         service = Service(ServeConfig.model_validate(settings))

@@ -29,7 +29,12 @@ class FakeWall:
 def simulator(model: str, wall: FakeWall, array_kwp: float | None = None, **settings) -> Simulator:
     start = datetime(2026, 6, 21, 0, 0, 30, tzinfo=UTC)
     inverter = InverterConfig(model=model, array_kwp=array_kwp)
-    config = ServeConfig(inverters=[inverter], start_time=start, time_scale=3600.0, **settings)
+    config = ServeConfig(
+        inverters=[inverter],
+        start_time=start,
+        time_scale=3600.0,
+        **{"commissioned": start, **settings},
+    )
     sim = build(config)
     sim.clock._monotonic = wall
     sim.set_clock(start)

@@ -40,28 +40,28 @@ MAX_BODY = 64 * 1024
 class PowerBody(BaseModel):
     """POST /v1/power: watts, or null for the plant model."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     watts: float | None = Field(ge=0, strict=True)
 
 
 class StateBody(BaseModel):
     """POST /v1/state."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     state: Literal["run", "stop", "standby"]
 
 
 class LoadBody(BaseModel):
     """POST /v1/load: watts, or null for the house profile."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     watts: float | None = Field(ge=0, strict=True)
 
 
 class BatteryBody(BaseModel):
     """POST /v1/battery: set SOC and/or force power (> 0 charging; null = automatic)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     soc_pct: float | None = Field(default=None, ge=0, le=100, strict=True)
     power_w: float | None = Field(default=None, strict=True)
     auto: bool = False
@@ -70,7 +70,7 @@ class BatteryBody(BaseModel):
 class SettingBody(BaseModel):
     """POST /v1/settings: one device setting by name (a number or a choice name)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     unit_id: int | None = Field(default=None, strict=True)
     name: str = Field(min_length=1, max_length=64)
     value: StrictInt | StrictFloat | StrictStr
@@ -79,7 +79,7 @@ class SettingBody(BaseModel):
 class ClockBody(BaseModel):
     """POST /v1/clock: ISO 8601 time (naive = the inverter's time zone)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     time: datetime
 
 

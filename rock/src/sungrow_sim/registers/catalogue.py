@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from functools import cache
 from importlib import resources
 from itertools import pairwise
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.dataclasses import dataclass
 
 Table = Literal["input", "holding"]
 Family = Literal["string", "hybrid"]
 DataType = Literal["U16", "S16", "U32", "S32", "UTF-8"]
+_MODEL_LISTS: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
-class ModelSpec(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True, config=ConfigDict())
+class ModelSpec:
     """One inverter model: identity, ratings and the wire-address blocks it answers."""
-
-    model_config = ConfigDict(frozen=True)
 
     name: str
     device_code: int
@@ -37,10 +39,9 @@ class ModelSpec(BaseModel):
         return self.input_blocks if table == "input" else self.holding_blocks
 
 
-class RegisterSpec(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True, config=ConfigDict())
+class RegisterSpec:
     """One register as SunGather documents it, plus the plant quantity behind it."""
-
-    model_config = ConfigDict(frozen=True)
 
     table: Table
     address: int  # documented address; the wire address is one less
@@ -53,6 +54,14 @@ class RegisterSpec(BaseModel):
     source: str | None = None
     value: float | None = None
     enum: dict[str, str] | None = None
+
+    @field_validator("models")
+    @classmethod
+    def _one_copy(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        # Most registers name the same long model lists: one shared tuple of interned names.
+        if value is None:
+            return None
+        return _MODEL_LISTS.setdefault(value, tuple(sys.intern(name) for name in value))
 
     @property
     def width(self) -> int:
@@ -104,10 +113,9 @@ WORDS = {"U16": 1, "S16": 1, "U32": 2, "S32": 2}
 SENTINEL = {"U16": (0xFFFF,), "S16": (0x7FFF,), "U32": (0xFFFF, 0xFFFF), "S32": (0xFFFF, 0x7FFF)}
 
 
-class ProtocolRegister(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True, config=ConfigDict(extra="forbid"))
+class ProtocolRegister:
     """One register (or array of registers) of a family's register map."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     address: int = Field(ge=1, le=65536)  # documented, one-based
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
@@ -186,10 +194,9 @@ class ProtocolRegister(BaseModel):
         return self.exclude is None or not re.search(self.exclude, spec.name)
 
 
-class ProtocolModel(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True, config=ConfigDict(extra="forbid"))
+class ProtocolModel:
     """One row of a document's device table."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
     code: str = Field(pattern=r"^0x[0-9A-F]{4}$")

@@ -82,7 +82,7 @@ def compute(
     _add_state(q, f.state, controls, spec, f.operation)
     _add_ac(q, spec, f.ac_w, controls.grid_lost, local, plant.phase_weights)
     _add_dc(q, spec, f.mppt_w, f.irradiance, temperature, string_count)
-    _add_battery(q, spec, c.battery_soc_pct, f.battery_w)
+    _add_battery(q, spec, cfg.battery_kwh, c.battery_soc_pct, f.battery_w)
     add_protocol_quantities(q, spec, plant, controls)
     if fault_time is not None:
         q.update(_clock("alarm", fault_time, seconds=False))
@@ -173,8 +173,6 @@ def _add_energy(q: dict[str, float], plant: Plant, hybrid: bool) -> None:
             q[f"{name}_kwh_day_{today}"] = q[f"daily_{name}_kwh"]
         if month:
             q[f"{name}_kwh_month_{month}"] = q[f"monthly_{name}_kwh"]
-        if c.year:
-            q[f"{name}_kwh_year_{c.year}"] = q[f"yearly_{name}_kwh"]
         # The yearly arrays count years back from this one; the earlier years are filed.
         q[f"{name}_kwh_years_back_0"] = q[f"yearly_{name}_kwh"]
 
@@ -194,8 +192,6 @@ def _filed_arrays(plant: Plant) -> dict[str, float]:
         for n in range(1, 13):
             out[f"{name}_kwh_month_{n}"] = months[n - 1]
         filed = c.years.get(name, {})
-        for year, value in filed.items():
-            out[f"{name}_kwh_year_{year}"] = value
         if c.year.isdigit():
             for back in range(1, YEARS_KEPT):
                 out[f"{name}_kwh_years_back_{back}"] = filed.get(str(int(c.year) - back), 0.0)
@@ -279,14 +275,20 @@ def _add_dc(
         q[f"string_{n}_current"] = round(currents[mppt] / strings, 2)
 
 
-def _add_battery(q: dict[str, float], spec: ModelSpec, soc: float, battery_w: float) -> None:
+def _add_battery(
+    q: dict[str, float], spec: ModelSpec, capacity_kwh: float, soc: float, battery_w: float
+) -> None:
     """Battery voltage, current and power that agree (V x I = P).
 
     The terminal voltage is the open-circuit voltage of the state of charge plus the drop
-    over the internal resistance: it rises while charging and sags while discharging.
+    over the internal resistance: it rises while charging and sags while discharging. No
+    pack (0 kWh): no voltage and no current.
     """
     if spec.family != "hybrid":
         return  # no battery port, and no battery register to show one
+    if capacity_kwh <= 0:
+        q["battery_voltage_v"] = q["battery_current_a"] = 0.0
+        return
     high_voltage = spec.phases == 3
     open_circuit = (320 + 0.8 * soc) if high_voltage else (48 + 0.06 * soc)
     resistance = 0.15 if high_voltage else 0.02  # ohm
@@ -313,23 +315,20 @@ def add_protocol_quantities(
     """
     f, c, cfg = plant.flows, plant.counters, plant.config
     hybrid = spec.family == "hybrid"
-    discharge = -round(f.battery_w) if hybrid else 0
-    q["battery_discharge_w"] = discharge
-    voltage = q.get("battery_voltage_v", 0.0)
-    q["battery_current_signed_a"] = round(discharge / voltage, 1) if voltage else 0.0
-    _add_bms_limits(q, c.battery_soc_pct, cfg.battery_kwh if hybrid else 0.0)
-    q["feed_in_limit_w"] = spec.nominal_power_w
-    q["feed_in_limit_kw"] = spec.nominal_power_w / 1000
+    if hybrid:  # a string inverter has no battery port (nor these registers)
+        discharge = -round(f.battery_w)
+        q["battery_discharge_w"] = discharge
+        volts = q["battery_voltage_v"]  # 0 without a pack, which carries no current
+        q["battery_current_signed_a"] = discharge / volts if volts else 0.0  # 0.1 A registers
+        _add_bms_limits(q, c.battery_soc_pct, cfg.battery_kwh)
     q["nominal_reactive_kvar"] = spec.nominal_power_w / 2000
     _add_backup(q, spec, f.load_w, controls.grid_lost and hybrid)
-    _add_meter_phases(q, spec)
+    _add_meter_phases(q)
 
 
 def _add_bms_limits(q: dict[str, float], soc: float, battery_kwh: float) -> None:
-    if battery_kwh <= 0:
-        q["battery_max_charge_current_a"] = q["battery_max_discharge_current_a"] = 0.0
-        return
-    limit = min(BMS_CURRENT_LIMIT_A, round(battery_kwh * 2))  # about 0.6 C at ~330 V
+    # The limit scales with the pack (no pack, no current), about 0.6 C at ~330 V.
+    limit = min(BMS_CURRENT_LIMIT_A, round(battery_kwh * 2))
     # The BMS tapers the charge current over the last 10 % of charge.
     taper = min(1.0, max(0.0, (100.0 - soc) / 10.0))
     q["battery_max_charge_current_a"] = round(limit * taper)
@@ -337,28 +336,33 @@ def _add_bms_limits(q: dict[str, float], soc: float, battery_kwh: float) -> None
 
 
 def _add_backup(q: dict[str, float], spec: ModelSpec, load_w: float, islanded: bool) -> None:
-    """Backup port: carries the house only while the grid is lost (plant-10 refines)."""
+    """Backup port: carries the house only while the grid is lost (plant-10 refines).
+
+    A single-phase unit's port has phase A only: phases B and C (5721/5722, 5724/5725)
+    carry nothing, so the phases add up to the total (5726).
+    """
     power = round(load_w) if islanded else 0
     phase_power = round(power / spec.phases)
+    three_phase = spec.phases == 3
     q["backup_power_w"] = power
     q["backup_phase_power_w"] = phase_power
+    q["backup_phase_bc_power_w"] = phase_power if three_phase else 0
     for phase in "abc":
-        grid = q.get(f"phase_{phase}_voltage_v", 0.0)
-        voltage = 230.0 if islanded else grid
+        voltage = 230.0 if islanded else q[f"phase_{phase}_voltage_v"]
         if phase != "a" and spec.phases == 1:
             voltage = 0.0
         q[f"backup_phase_{phase}_voltage_v"] = voltage
     volts = q["backup_phase_a_voltage_v"]
-    q["backup_phase_current_a"] = round(phase_power / volts, 1) if volts else 0.0
-    q["backup_frequency_hz"] = 50.0 if islanded else q.get("grid_frequency_hz", 0.0)
+    current = phase_power / volts if phase_power else 0.0  # islanded: 230 V
+    q["backup_phase_current_a"] = current
+    q["backup_phase_bc_current_a"] = current if three_phase else 0.0
+    q["backup_frequency_hz"] = 50.0 if islanded else q["grid_frequency_hz"]
 
 
-def _add_meter_phases(q: dict[str, float], spec: ModelSpec) -> None:
+def _add_meter_phases(q: dict[str, float]) -> None:
     """Meter phase voltages follow the grid; currents carry the meter's phase power."""
-    per_phase = q.get("meter_phase_power_w", 0.0)
-    for i, phase in enumerate("abc"):
-        voltage = q.get(f"phase_{phase}_voltage_v", 0.0) if i < spec.phases else 0.0
+    per_phase = q["meter_phase_power_w"]
+    for phase in "abc":
+        voltage = q[f"phase_{phase}_voltage_v"]  # 0 on a phase the unit lacks
         q[f"meter_phase_{phase}_voltage_v"] = voltage
-        q[f"meter_phase_{phase}_current_a"] = (
-            round(abs(per_phase) / voltage, 2) if voltage else 0.0
-        )
+        q[f"meter_phase_{phase}_current_a"] = abs(per_phase) / voltage if voltage else 0.0

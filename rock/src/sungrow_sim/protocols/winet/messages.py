@@ -77,7 +77,7 @@ def login_reply(token: str) -> dict[str, Any]:
 class Device(BaseModel):
     """One inverter as the dongle lists it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     unit_id: int
     model: str
@@ -122,7 +122,7 @@ def getparam_reply(registers: Sequence[int]) -> dict[str, Any]:
 class GetParamQuery(BaseModel):
     """The query of `GET /device/getParam` (other parameters are ignored)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     token: str = Field(min_length=1)
     dev_id: int = Field(ge=0, le=255)
