@@ -181,6 +181,7 @@ def test_without_a_pack_the_battery_port_reads_no_voltage():
     assert unit.at(BATTERY_V) == 0
     assert unit.at(BATTERY_P) == 0
     assert unit.at(BATTERY_I) == 0
+    assert unit.at(doc(13021, "S16", 0.1)) == 0, "the battery current (SunGather's 13021)"
 
 
 def test_an_empty_battery_may_not_be_discharged_but_may_be_charged():
