@@ -414,6 +414,68 @@ def test_a_temporary_of_another_users_live_process_stays(tmp_path, monkeypatch):
     assert (tmp_path / f".{STATE_FILE}.{theirs}.tmp").exists()
 
 
+def test_the_day_and_month_arrays_come_back_from_the_state_file_as_saved():
+    """A restart keeps every finished day and month, however small its energy."""
+    c = Counters()
+    c.days["yield"][4], c.days["export"][9], c.days["import"][30] = 0.5, 12.25, 0.05
+    c.months["yield"][2], c.months["import"][10], c.months["battery_charge"][11] = 0.5, 321.0, 7.0
+    state = SavedState(
+        saved_at=time.time(),
+        clock=datetime(2026, 11, 20, tzinfo=UTC),
+        inverters={
+            1: SavedInverter(model="SH10RT", serial="S", counters=c.as_dict(), overrides={})
+        },
+        faults=[],
+    )
+    back = SavedState.model_validate_json(state.model_dump_json()).counters_for(1, "SH10RT", "S")
+    assert back is not None
+    assert back.days == c.days
+    assert back.months == c.months
+
+
+def test_each_finished_month_is_filed_in_its_own_slot_october_to_december_too():
+    """The calendar's month number is the slot (1-based): two-digit months included."""
+    from sungrow_sim.plant.model import roll_calendar
+
+    c = Counters()
+    day = datetime(2026, 1, 1)
+    while day <= datetime(2026, 12, 1):  # the roll into December files November
+        roll_calendar(c, day.date().isoformat())
+        c.monthly_yield_kwh = float(day.month)  # this month's energy: its number
+        day += timedelta(days=1)
+    assert c.months["yield"] == [float(m) for m in range(1, 12)] + [0.0]
+
+
+def test_a_battery_charged_past_full_stops_at_100_and_its_state_can_be_saved():
+    """Forced charging into a full battery ends at 100 % SOC.
+
+    The state file written then passes the state file's own 0..100 check on the next start.
+    """
+    from sungrow_sim.config import InverterConfig, ServeConfig
+    from sungrow_sim.service import build
+
+    start = datetime(2026, 6, 21, 12, tzinfo=UTC)
+    config = ServeConfig(
+        inverters=[InverterConfig(model="SH10RT", battery_kwh=10.0, serial="SIMFULL001")],
+        start_time=start,
+        commissioned=start,
+        time_scale=60.0,
+        cloudiness=0.0,
+    )
+    sim = build(config)
+    wall = [0.0]
+    sim.clock._monotonic = lambda: wall[0]
+    sim.set_clock(start)
+    sim.set_battery(1, soc_pct=99.95, power_w=5000.0)
+    for _ in range(120):  # two simulated hours in one-second wall steps
+        wall[0] += 1.0
+        sim.tick()
+    state = persistence.snapshot(sim)  # validates, as a restart's load does
+    assert SavedState.model_validate_json(state.model_dump_json()).inverters[1].counters[
+        "battery_soc_pct"
+    ] == pytest.approx(100.0, abs=1e-9)
+
+
 # -- the plant ---------------------------------------------------------------------------
 # The house load's documented profile (README, "The plant"): a 350 W base; bell curves
 # A exp(-((h - centre) / width)^2) for the peaks, on weekdays 900 W at 07:00 (1 h) and
@@ -761,6 +823,55 @@ def test_without_a_meter_a_string_inverter_sees_no_house_and_exports_its_output(
     assert f.ac_w > 5000
     assert (f.load_w, f.direct_w) == (0.0, 0.0)
     assert f.export_w == f.ac_w
+
+
+def test_the_outside_air_follows_munichs_climate_by_season_and_hour():
+    """The outside air at the default site, Munich (48.14 N, 11.58 E), as its climate is.
+
+    January near 0 degC, July near 19 degC (climate normals), the day's minimum around
+    sunrise, its maximum mid-afternoon, a daily range of several kelvin, and no jumps
+    between minutes, days or years.
+    """
+    from sungrow_sim.plant import ambient_c
+
+    def month_mean(month: int) -> float:
+        days = [datetime(2026, month, d, h) for d in range(1, 29) for h in range(24)]
+        return sum(ambient_c(t) for t in days) / len(days)
+
+    january, july = month_mean(1), month_mean(7)
+    assert -3.0 <= january <= 3.0
+    assert 16.0 <= july <= 22.0
+    assert all(month_mean(m) < month_mean(m + 1) for m in range(1, 7)), "warming to July"
+    assert all(month_mean(m) > month_mean(m + 1) for m in range(7, 12)), "cooling after"
+    previous = ambient_c(datetime(2025, 12, 31, 23, 59))
+    day = datetime(2026, 1, 1)
+    while day < datetime(2027, 1, 1):
+        minutes = [ambient_c(day + timedelta(minutes=m)) for m in range(0, 1440, 10)]
+        assert -30.0 <= min(minutes) and max(minutes) <= 40.0, day
+        coldest, warmest = minutes.index(min(minutes)), minutes.index(max(minutes))
+        assert 1 * 6 <= coldest <= 8 * 6, f"{day:%m-%d}: coldest at {coldest / 6:.1f} h"
+        assert 13 * 6 <= warmest <= 17 * 6, f"{day:%m-%d}: warmest at {warmest / 6:.1f} h"
+        assert 6.0 <= max(minutes) - min(minutes) <= 16.0, "a day's range"
+        assert abs(minutes[0] - previous) < 0.2, f"no jump at midnight before {day:%m-%d}"
+        steps = [abs(b - a) for a, b in itertools.pairwise(minutes)]
+        assert max(steps) < 0.5, "smooth within the day (10-minute steps)"
+        previous = ambient_c(day + timedelta(minutes=1439))
+        day += timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("utc", "longitude", "solar"),
+    [
+        (datetime(2026, 6, 21, 12, tzinfo=UTC), 15.0, 13.0),
+        (datetime(2026, 6, 21, 12, tzinfo=UTC), -75.0, 7.0),
+        (datetime(2026, 3, 1, 23, 0, tzinfo=UTC), 30.0, 1.0),
+        (datetime(2026, 3, 1, 0, 30, tzinfo=UTC), -15.0, 23.5),
+    ],
+)
+def test_the_plants_solar_hour_is_mean_solar_time(utc, longitude, solar):
+    """Mean solar time: UTC plus 4 minutes per degree east, wrapped to 0..24 h."""
+    plant = make_plant(longitude=longitude)
+    assert plant.solar_hour(utc) == pytest.approx(solar, abs=1e-9)
 
 
 # -- the sun -----------------------------------------------------------------------------
