@@ -29,11 +29,11 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 import pytest
-from sungrow_sim.config import InverterConfig, ServeConfig
+from sungrow_sim.config import InverterConfig
 from sungrow_sim.faults import FaultSpec
 from sungrow_sim.plant import ambient_c
 from sungrow_sim.registers.quantities import running_bits
-from sungrow_sim.service import build
+from support.insim import SCALE, FakeClockSim
 from support.oracle import (
     RUNNING_BITS,
     Reg,
@@ -43,7 +43,6 @@ from support.oracle import (
     sungather_datarange,
 )
 
-SCALE = 3600.0  # one wall second of the fake monotonic clock is one simulated hour
 NOON = datetime(2026, 6, 21, 10, 0, 17, tzinfo=UTC)  # Munich, near solar noon
 NIGHT = datetime(2026, 6, 21, 22, 30, 41, tzinfo=UTC)  # Munich, well after sunset
 ON, OFF = 0xAA, 0x55  # the documents' enable / disable words
@@ -66,51 +65,29 @@ DOCUMENTED = {
 GRID_FREQUENCY_LOW = Reg("grid_frequency", "input", 5036, "U16", 0.1, None)
 
 
-class Unit:
+class Unit(FakeClockSim):
     """One in-process inverter on a fake monotonic clock, read as a client reads it."""
 
     def __init__(self, model: str, start: datetime = NOON, zone: str = "UTC", **inverter):
         self.model = model
-        self.wall = 0.0
-        config = ServeConfig(
-            inverters=[InverterConfig(model=model, unit_id=1, serial="SIMQAC0001", **inverter)],
-            start_time=start,
-            commissioned=start,  # no year of history: these oracles read the present
-            time_scale=SCALE,
-            timezone=zone,
-            cloudiness=0.0,
-        )
-        self.sim = build(config)
-        self.sim.clock._monotonic = lambda: self.wall
-        self.sim.set_clock(start)
-        self.start = start
+        config = InverterConfig(model=model, unit_id=1, serial="SIMQAC0001", **inverter)
+        super().__init__([config], start, timezone=zone)  # no year of history: the present
 
     def now(self) -> datetime:
         return self.start + timedelta(seconds=self.wall * SCALE)
 
-    def words(self, entry: Reg) -> list[int]:
-        words = self.sim.read(1, entry.table, entry.wire, entry.width)  # type: ignore[arg-type]
-        assert isinstance(words, list), f"{entry.name}: exception {words}"
-        return words
+    def entry_words(self, entry: Reg) -> list[int]:
+        return self.words(entry.table, entry.wire, entry.width)
 
     def entry(self, name: str, table: str = "input") -> Reg:
         return DOCUMENTED.get(name) or reg(self.model, name, table)
 
     def value(self, name: str, table: str = "input") -> float:
         entry = self.entry(name, table)
-        return entry.value(self.words(entry))
+        return entry.value(self.entry_words(entry))
 
     def raw(self, name: str, table: str = "input") -> int:
-        return self.words(self.entry(name, table))[0]
-
-    def write(self, address: int, *values: int) -> None:
-        """Write holding registers at a documented address (the wire address is one less)."""
-        assert self.sim.write(1, address - 1, list(values)) is None, (address, values)
-
-    def run(self, seconds: float, step_s: float = 60.0) -> None:
-        for _ in range(round(seconds / step_s)):
-            self.wall += step_s / SCALE
-            self.sim.tick()
+        return self.entry_words(self.entry(name, table))[0]
 
 
 @cache
@@ -224,7 +201,12 @@ def phases(unit: Unit) -> list[tuple[float, float]]:
     for i in range(3):
         voltage = Reg("phase_voltage", "input", 5019 + i, "U16", 0.1, None)
         current = Reg("phase_current", "input", first + i, "S16", 0.1, None)
-        out.append((voltage.value(unit.words(voltage)), abs(current.value(unit.words(current)))))
+        out.append(
+            (
+                voltage.value(unit.entry_words(voltage)),
+                abs(current.value(unit.entry_words(current))),
+            )
+        )
     return out
 
 
@@ -268,7 +250,7 @@ def test_nothing_flows_on_a_lost_grid_and_no_frequency_is_measured(model):
     unit.run(120)
     assert phases(unit) == [(0.0, 0.0)] * 3
     assert unit.value("grid_frequency") == 0
-    assert GRID_FREQUENCY_LOW.value(unit.words(GRID_FREQUENCY_LOW)) == 0
+    assert GRID_FREQUENCY_LOW.value(unit.entry_words(GRID_FREQUENCY_LOW)) == 0
 
 
 @pytest.mark.parametrize(
@@ -280,7 +262,7 @@ def test_grid_frequency_stays_in_band_moves_slowly_and_both_resolutions_agree(mo
     for _ in range(150):  # 25 minutes, every 10 s
         unit.run(10, step_s=10)
         fine = unit.value(hires)
-        coarse = GRID_FREQUENCY_LOW.value(unit.words(GRID_FREQUENCY_LOW))
+        coarse = GRID_FREQUENCY_LOW.value(unit.entry_words(GRID_FREQUENCY_LOW))
         assert 49.8 <= fine <= 50.2, fine  # ENTSO-E: at most 200 mHz off in steady state
         for voltage, _ in phases(unit):
             assert 207.0 <= voltage <= 253.0, voltage  # and the voltage within EN 50160's

@@ -28,14 +28,12 @@ import math
 from datetime import UTC, datetime
 
 import pytest
-from sungrow_sim.config import InverterConfig, ServeConfig
+from sungrow_sim.config import InverterConfig
 from sungrow_sim.registers import catalogue
 from sungrow_sim.registers import quantities as quantities_module
-from sungrow_sim.service import build
-from sungrow_sim.simulator import Simulator
+from support.insim import FakeClockSim
 from support.oracle import RUNNING_BITS, Reg, mppt_voltage_address, read_value, reg
 
-SCALE = 3600.0  # one wall second of the fake monotonic clock is one simulated hour
 NOON = datetime(2026, 6, 21, 11, 0, tzinfo=UTC)  # Munich (the default site), near solar noon
 MIDNIGHT = datetime(2026, 6, 21, 23, 0, tzinfo=UTC)
 # The real SH8.0RT-20's dumps (morning.json, afternoon.json): instants and MPPT 1 voltage.
@@ -63,7 +61,7 @@ def mppt_regs(n: int) -> tuple[Reg, Reg]:
     return doc_reg(voltage), doc_reg(voltage + 1)
 
 
-class Unit:
+class Unit(FakeClockSim):
     """One in-process simulator on a fake monotonic clock, read through its register image."""
 
     def __init__(
@@ -74,35 +72,12 @@ class Unit:
         commissioned: datetime | None = None,
     ) -> None:
         self.model = model
-        self.wall = 0.0
-        config = ServeConfig(
-            inverters=[InverterConfig(model=model, serial="SIMDCBAT01", battery_kwh=battery_kwh)],
-            start_time=start,
-            commissioned=commissioned or start,  # no year of history unless asked for
-            time_scale=SCALE,
-            timezone="UTC",
-            cloudiness=0.0,
-        )
-        self.sim: Simulator = build(config)
-        self.sim.clock._monotonic = lambda: self.wall
-        self.sim.set_clock(start)
+        config = InverterConfig(model=model, serial="SIMDCBAT01", battery_kwh=battery_kwh)
+        super().__init__([config], start, commissioned=commissioned)  # no history unless asked
         self.run(120)
-
-    def run(self, seconds: float) -> None:
-        for _ in range(round(seconds / 60)):
-            self.wall += 60 / SCALE
-            self.sim.tick()
-
-    def words(self, table: str, wire: int, count: int) -> list[int]:
-        words = self.sim.read(1, table, wire, count)  # type: ignore[arg-type]
-        assert isinstance(words, list), f"read {table} {wire}+{count}: exception {words}"
-        return words
 
     def value(self, name: str, table: str = "input") -> float:
         return read_value(self.words, self.model, name, table)
-
-    def at(self, entry: Reg) -> float:
-        return entry.value(self.words(entry.table, entry.wire, entry.width))
 
     def mppts(self) -> list[tuple[float, float]]:
         """(voltage, current) of each of the model's MPPTs."""

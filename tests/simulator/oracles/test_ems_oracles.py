@@ -31,12 +31,11 @@ from functools import cache
 
 import pytest
 import yaml
-from sungrow_sim.config import InverterConfig, ServeConfig
+from sungrow_sim.config import InverterConfig
 from sungrow_sim.faults import FaultSpec
-from sungrow_sim.service import build
+from support.insim import FakeClockSim
 from support.oracle import Reg, read_value, register_file
 
-SCALE = 3600.0  # one wall second of the fake monotonic clock is one simulated hour
 ON, OFF = 0xAA, 0x55
 BOOT, SHUTDOWN = 0xCF, 0xCE
 CHARGE, DISCHARGE, STOP = 0xAA, 0xBB, 0xCC  # 13051's command words
@@ -61,40 +60,16 @@ def system_states() -> dict[int, str]:
     raise KeyError("system_state")
 
 
-class Unit:
+class Unit(FakeClockSim):
     """One in-process inverter on a fake monotonic clock, written and read as a client."""
 
     def __init__(self, model: str, start: datetime, **inverter) -> None:
         self.model = model
-        self.wall = 0.0
-        config = ServeConfig(
-            inverters=[InverterConfig(model=model, unit_id=1, serial="SIMEMS0001", **inverter)],
-            start_time=start,
-            time_scale=SCALE,
-            timezone="UTC",
-            cloudiness=0.0,
-            commissioned=start,
-        )
-        self.sim = build(config)
-        self.sim.clock._monotonic = lambda: self.wall
-        self.sim.set_clock(start)
-
-    def words(self, table: str, wire: int, count: int) -> list[int]:
-        words = self.sim.read(1, table, wire, count)  # type: ignore[arg-type]
-        assert isinstance(words, list), f"read {table} {wire}+{count}: exception {words}"
-        return words
+        config = InverterConfig(model=model, unit_id=1, serial="SIMEMS0001", **inverter)
+        super().__init__([config], start)
 
     def value(self, name: str, table: str = "input") -> float:
         return read_value(self.words, self.model, name, table)
-
-    def write(self, address: int, *values: int) -> None:
-        """Write holding registers at a documented address (the wire address is one less)."""
-        assert self.sim.write(1, address - 1, list(values)) is None, (address, values)
-
-    def run(self, seconds: float, step_s: float = 60.0) -> None:
-        for _ in range(round(seconds / step_s)):
-            self.wall += step_s / SCALE
-            self.sim.tick()
 
     # -- what a client reads --------------------------------------------------------------
 

@@ -32,13 +32,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sungrow_sim.config import InverterConfig, ServeConfig
+from sungrow_sim.config import InverterConfig
 from sungrow_sim.faults import FaultSpec
-from sungrow_sim.service import build
-from sungrow_sim.simulator import Simulator
+from support.insim import FakeClockSim
 from support.oracle import Reg, register_file
 
-SCALE = 3600.0  # one wall second of the fake monotonic clock is one simulated hour
 DUSK = datetime(2026, 6, 21, 18, 0, tzinfo=UTC)  # Munich: low sun, PV below a 3 kW load
 NIGHT = datetime(2026, 6, 21, 23, 0, tzinfo=UTC)
 NOON_NOVEMBER = datetime(2026, 11, 21, 11, 0, tzinfo=UTC)  # a two-digit month and day
@@ -68,33 +66,16 @@ BMS_CHARGE, BMS_DISCHARGE = doc(5635), doc(5636)
 BATTERY_I = doc(5631, "S16", 0.1)  # > 0 discharging, as the real unit
 
 
-class Unit:
+class Unit(FakeClockSim):
     """One in-process simulator, commissioned at its start, on a fake monotonic clock."""
 
     def __init__(self, model: str, start: datetime, battery_kwh: float = 10.0) -> None:
         self.model = model
-        self.wall = 0.0
-        config = ServeConfig(
-            inverters=[InverterConfig(model=model, serial="SIMPROTO01", battery_kwh=battery_kwh)],
-            start_time=start,
-            commissioned=start,
-            time_scale=SCALE,
-            timezone="UTC",
-            cloudiness=0.0,
-        )
-        self.sim: Simulator = build(config)
-        self.sim.clock._monotonic = lambda: self.wall
-        self.sim.set_clock(start)
+        config = InverterConfig(model=model, serial="SIMPROTO01", battery_kwh=battery_kwh)
+        super().__init__([config], start)
 
-    def run(self, minutes: int) -> None:
-        for _ in range(minutes):
-            self.wall += 60 / SCALE
-            self.sim.tick()
-
-    def at(self, entry: Reg) -> float:
-        words = self.sim.read(1, entry.table, entry.wire, entry.width)  # type: ignore[arg-type]
-        assert isinstance(words, list), f"read {entry.address}: exception {words}"
-        return entry.value(words)
+    def minutes(self, minutes: int) -> None:
+        self.run(minutes * 60)
 
     def all(self, entries: list[Reg]) -> list[float]:
         return [self.at(e) for e in entries]
@@ -119,7 +100,7 @@ def test_on_grid_the_backup_port_hangs_on_the_grid_and_carries_nothing(model):
     unit.sim.set_battery(None, soc_pct=60.0)
     frequencies = set()
     for _ in range(6):
-        unit.run(1)
+        unit.minutes(1)
         grid = unit.all(GRID_V)
         assert unit.all(BACKUP_V) == pytest.approx(grid, abs=0.1), "same node as the grid"
         assert sum(v > 200 for v in grid) == phases_of(model)
@@ -139,9 +120,9 @@ def test_islanded_the_backup_port_carries_the_house_at_rated_voltage(model):
     unit = Unit(model, DUSK)
     unit.sim.set_load(None, 3000)
     unit.sim.set_battery(None, soc_pct=60.0)
-    unit.run(1)
+    unit.minutes(1)
     unit.sim.inject(FaultSpec(kind="grid-loss"))
-    unit.run(2)
+    unit.minutes(2)
     phases = phases_of(model)
     load, total = unit.at(LOAD), unit.at(BACKUP_TOTAL)
     assert load == pytest.approx(3000, abs=2), "the battery and the dusk PV carry 3 kW"
@@ -177,7 +158,7 @@ BATTERY_V, BATTERY_P = doc(13020, scale=0.1), doc(13022)
 def test_without_a_pack_the_battery_port_reads_no_voltage():
     """A hybrid run without a battery (0 kWh) has nothing on its battery port."""
     unit = Unit("SH10RT", NIGHT, battery_kwh=0.0)
-    unit.run(1)
+    unit.minutes(1)
     assert unit.at(BATTERY_V) == 0
     assert unit.at(BATTERY_P) == 0
     assert unit.at(BATTERY_I) == 0
@@ -197,21 +178,21 @@ def test_the_battery_current_stays_within_the_bms_limits(battery_kwh):
     night = Unit("SH10RT", NIGHT, battery_kwh=battery_kwh)
     night.sim.set_load(None, 8000)
     night.sim.set_battery(None, soc_pct=60.0)
-    night.run(2)
+    night.minutes(2)
     current, limit = night.at(BATTERY_I), night.at(BMS_DISCHARGE)
     assert current > 0, "the battery discharges into the house"
     assert 0 < current <= limit, f"{current} A discharging against a {limit} A limit"
     noon = Unit("SH10RT", NOON, battery_kwh=battery_kwh)
     limit_w = noon.sim.inverter(None).plant.config.battery_max_power_w
     noon.sim.set_battery(None, soc_pct=50.0, power_w=limit_w)
-    noon.run(2)
+    noon.minutes(2)
     current, limit = -noon.at(BATTERY_I), noon.at(BMS_CHARGE)
     assert 0 < current <= limit, f"{current} A charging against a {limit} A limit"
 
 
 def test_without_a_battery_no_bms_allows_a_current():
     unit = Unit("SH10RT", NOON, battery_kwh=0.0)
-    unit.run(2)
+    unit.minutes(2)
     assert (unit.at(BMS_CHARGE), unit.at(BMS_DISCHARGE)) == (0, 0)
     assert unit.at(BATTERY_I) == 0
 
@@ -234,13 +215,13 @@ def test_meter_phases_add_up_to_the_meter_buying_and_selling(model):
     night = Unit(model, NIGHT)
     night.sim.set_load(None, 3000)
     night.sim.set_battery(None, soc_pct=0.0)  # an empty battery: the grid carries the house
-    night.run(2)
+    night.minutes(2)
     assert night.at(METER_TOTAL) == pytest.approx(3000, abs=2)
     _meter_scene(night, +1)
     noon = Unit(model, NOON)
     noon.sim.set_load(None, 300)
     noon.sim.set_battery(None, soc_pct=100.0)  # a full battery: the surplus is sold
-    noon.run(2)
+    noon.minutes(2)
     _meter_scene(noon, -1)
 
 
@@ -271,7 +252,7 @@ def test_the_running_day_month_and_year_elements_hold_the_live_pv_energy():
     """6196 + day - 1, 6227 + month - 1 and 6250's last (this year's) element vs 13002."""
     unit = Unit("SH10RT", NOON_NOVEMBER)
     unit.sim.set_load(None, 300)
-    unit.run(60)
+    unit.minutes(60)
     daily = unit.at(doc(13002, scale=0.1))
     assert daily > 0.5, "an hour of November noon sun"
     day = unit.at(doc(6196 + NOON_NOVEMBER.day - 1, scale=0.1))
