@@ -7,6 +7,7 @@ is `SCALE` simulated seconds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -61,8 +62,12 @@ class FakeClockSim:
         """Write holding registers at a documented address (the wire address is one less)."""
         assert self.sim.write(unit, address - 1, list(values)) is None, (address, values)
 
-    def run(self, seconds: float, step_s: float = 60.0) -> None:
-        """Let `seconds` of simulated time pass in ticks of `step_s`."""
+    def run(
+        self, seconds: float, step_s: float = 60.0, sample: Callable[[Any], None] | None = None
+    ) -> None:
+        """Let `seconds` of simulated time pass in ticks of `step_s`; `sample(self)` after each."""
         for _ in range(round(seconds / step_s)):
             self.wall += step_s / SCALE
             self.sim.tick()
+            if sample:
+                sample(self)

@@ -12,19 +12,17 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sungrow_sim.config import InverterConfig, ServeConfig
+from sungrow_sim.config import InverterConfig
 from sungrow_sim.faults import FaultSpec
-from sungrow_sim.service import build
-from sungrow_sim.simulator import Simulator
+from support.insim import FakeClockSim
 from support.oracle import RUNNING_BITS, read_value
 
 STEP_S = 60.0
-SCALE = 3600.0  # one wall second of the fake monotonic clock is one simulated hour
 # Counters are served in 0.1 kWh steps; two readings differ by at most one step more.
 KWH_STEP = 0.1
 
 
-class Rig:
+class Rig(FakeClockSim):
     """One in-process simulator on a fake monotonic clock, read through its register image."""
 
     def __init__(
@@ -38,7 +36,6 @@ class Rig:
         **settings,
     ) -> None:
         self.model = model
-        self.wall = 0.0
         inverters = [
             InverterConfig(
                 model=model,
@@ -49,24 +46,8 @@ class Rig:
             )
             for u in units
         ]
-        config = ServeConfig(
-            inverters=inverters,
-            start_time=start,
-            # no year of history unless a test asks: these oracles integrate from the start
-            commissioned=settings.pop("commissioned", start),
-            time_scale=SCALE,
-            timezone=timezone,
-            cloudiness=settings.pop("cloudiness", 0.0),
-            **settings,
-        )
-        self.sim: Simulator = build(config)
-        self.sim.clock._monotonic = lambda: self.wall
-        self.sim.set_clock(start)
-
-    def words(self, table: str, wire: int, count: int, unit: int = 1) -> list[int]:
-        words = self.sim.read(unit, table, wire, count)  # type: ignore[arg-type]
-        assert isinstance(words, list), f"read {table} {wire}+{count}: exception {words}"
-        return words
+        # No year of history unless a test asks: these oracles integrate from the start.
+        super().__init__(inverters, start, timezone=timezone, **settings)
 
     def value(self, name: str, table: str = "input", unit: int = 1) -> float:
         return read_value(lambda t, w, c: self.words(t, w, c, unit), self.model, name, table)
@@ -79,14 +60,6 @@ class Rig:
             return -magnitude
         return magnitude if bits & RUNNING_BITS["charging"] else 0.0
 
-    def run(self, seconds: float, sample=None) -> None:
-        """Advance in 60 s ticks; `sample(rig)` after each (the flows of that minute)."""
-        for _ in range(round(seconds / STEP_S)):
-            self.wall += STEP_S / SCALE
-            self.sim.tick()
-            if sample:
-                sample(self)
-
     def integrate(self, seconds: float, power) -> float:
         """KWh of `power(rig)` (W) integrated over the next `seconds`, one sample a tick."""
         total = 0.0
@@ -95,7 +68,7 @@ class Rig:
             nonlocal total
             total += power(rig) * STEP_S / 3600 / 1000
 
-        self.run(seconds, add)
+        self.run(seconds, STEP_S, add)
         return total
 
 
@@ -157,7 +130,7 @@ def test_soc_stays_within_its_limits_and_the_battery_stops_at_them():
     rig.sim.set_load(None, 300)
     rig.sim.set_battery(None, soc_pct=ceiling - 3, power_w=5000)
     seen: list[tuple[float, float]] = []
-    rig.run(3600, lambda r: seen.append((r.value("battery_level"), r.battery_w())))
+    rig.run(3600, STEP_S, lambda r: seen.append((r.value("battery_level"), r.battery_w())))
     assert max(soc for soc, _ in seen) <= ceiling + 0.1
     assert seen[-1][1] == 0, "a full battery must stop charging"
     assert seen[-1][0] >= ceiling - 0.1
@@ -171,6 +144,7 @@ def test_discharge_stops_at_the_served_reserve_and_the_grid_takes_over():
     trace: list[tuple[float, float, float]] = []
     evening.run(
         1800,
+        STEP_S,
         lambda r: trace.append(
             (r.value("battery_level"), r.battery_w(), r.value("export_power_hybrid"))
         ),
@@ -478,14 +452,14 @@ def test_the_same_seed_gives_the_same_clouds_and_another_seed_others():
     def afternoon(seed: int) -> list[float]:
         rig = Rig("SG10RT", NOON_UTC, seed=seed, cloudiness=0.6)
         out: list[float] = []
-        rig.run(3 * 3600, lambda r: out.append(r.value("total_active_power")))
+        rig.run(3 * 3600, STEP_S, lambda r: out.append(r.value("total_active_power")))
         return out
 
     assert afternoon(3) == afternoon(3)
     assert afternoon(3) != afternoon(4)
     clear = Rig("SG10RT", NOON_UTC, cloudiness=0.0)
     clear_power: list[float] = []
-    clear.run(3 * 3600, lambda r: clear_power.append(r.value("total_active_power")))
+    clear.run(3 * 3600, STEP_S, lambda r: clear_power.append(r.value("total_active_power")))
     cloudy = afternoon(3)
     assert all(c <= k + 1 for c, k in zip(cloudy, clear_power, strict=True))
     assert sum(cloudy) < 0.97 * sum(clear_power), "clouds take energy away"
@@ -495,7 +469,9 @@ def test_a_large_array_is_clipped_at_the_nominal_power_and_dc_exceeds_ac():
     big = Rig("SG5.0RT", NOON_UTC, array_kwp=12.0)
     samples: list[tuple[float, float]] = []
     big.run(
-        3600, lambda r: samples.append((r.value("total_active_power"), r.value("total_dc_power")))
+        3600,
+        STEP_S,
+        lambda r: samples.append((r.value("total_active_power"), r.value("total_dc_power"))),
     )
     assert max(ac for ac, _ in samples) == 5000
     assert all(dc > ac for ac, dc in samples)
