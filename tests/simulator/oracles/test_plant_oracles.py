@@ -316,20 +316,26 @@ def test_a_state_file_of_exactly_the_size_limit_is_read_and_one_byte_more_is_not
     assert aside.read_bytes() == data + b" "
 
 
-def test_a_rejected_state_file_is_logged_with_its_first_error_where_and_why(tmp_path, caplog):
-    store = StateStore(tmp_path)
-    state = {
-        "saved_at": time.time(),
-        "clock": "2026-01-01T00:00:00Z",
-        "inverters": {"1": {"model": "SH10RT", "serial": "S", "overrides": {},
-                            "counters": {"day": "y" * 400}}},
-        "faults": [],
-    }  # fmt: skip
-    store.path.write_text(json.dumps(state))
+def _state_with(counters: dict) -> str:
+    """A state file of one SH10RT whose counters are `counters` (JSON text)."""
+    inverter = {"model": "SH10RT", "serial": "S", "overrides": {}, "counters": counters}
+    state = {"saved_at": time.time(), "clock": "2026-01-01T00:00:00Z",
+             "inverters": {"1": inverter}, "faults": []}  # fmt: skip
+    return json.dumps(state)
+
+
+def _put_aside_reason(store: StateStore, caplog) -> str:
+    """Load a damaged state file: nothing is restored, and the log says why it was kept."""
     with caplog.at_level(logging.ERROR, logger="sungrow_sim.persistence"):
         assert store.load() is None
     (record,) = [r for r in caplog.records if "kept as" in r.getMessage()]
-    reason = str(record.args[0])  # type: ignore[index]
+    return str(record.args[0])  # type: ignore[index]
+
+
+def test_a_rejected_state_file_is_logged_with_its_first_error_where_and_why(tmp_path, caplog):
+    store = StateStore(tmp_path)
+    store.path.write_text(_state_with({"day": "y" * 400}))
+    reason = _put_aside_reason(store, caplog)
     assert reason.startswith("1 errors, first: inverters.1.counters: ")
     first = reason.split("first: ", 1)[1]
     assert len(first) == 200, "the first error is cut at 200 characters"
@@ -345,19 +351,10 @@ def test_a_rejected_state_file_is_logged_with_its_first_error_where_and_why(tmp_
 def test_a_counter_too_large_for_a_float_puts_the_file_aside_and_names_the_error(tmp_path, caplog):
     """JSON integers have no limit; 1e400 as an integer cannot become a float counter."""
     store = StateStore(tmp_path)
-    state = {
-        "saved_at": time.time(),
-        "clock": "2026-01-01T00:00:00Z",
-        "inverters": {"1": {"model": "SH10RT", "serial": "S", "overrides": {},
-                            "counters": {"total_yield_kwh": 0}}},
-        "faults": [],
-    }  # fmt: skip
-    text = json.dumps(state).replace('"total_yield_kwh": 0', '"total_yield_kwh": 1' + "0" * 400)
+    text = _state_with({"total_yield_kwh": 0})
+    text = text.replace('"total_yield_kwh": 0', '"total_yield_kwh": 1' + "0" * 400)
     store.path.write_text(text)
-    with caplog.at_level(logging.ERROR, logger="sungrow_sim.persistence"):
-        assert store.load() is None
-    (record,) = [r for r in caplog.records if "kept as" in r.getMessage()]
-    assert str(record.args[0]).startswith("OverflowError: ")  # type: ignore[index]
+    assert _put_aside_reason(store, caplog).startswith("OverflowError: ")
     (aside,) = tmp_path.glob(f"{STATE_FILE}.corrupt-*")
     assert aside.read_text() == text, "the damaged file is kept, byte for byte"
 
