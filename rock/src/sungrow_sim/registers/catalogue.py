@@ -1,4 +1,11 @@
-"""The model and register catalogue: pydantic models over the package's data files."""
+"""The model and register catalogue: pydantic models over the package's data files.
+
+The models are the data files' schema. The files ship inside the package and do not
+change after the build, so a serving process loads them as trusted records
+(`catalogue`, `protocol_map`) without building the models' validators (about 1 MiB of
+resident memory); `validated_catalogue` and `validated_protocol_map` validate them in
+full, and the tests check on every run that both give the same records.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,8 @@ import sys
 from functools import cache
 from importlib import resources
 from itertools import pairwise
-from typing import Literal
+from types import UnionType
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.dataclasses import dataclass
@@ -17,9 +25,19 @@ Table = Literal["input", "holding"]
 Family = Literal["string", "hybrid"]
 DataType = Literal["U16", "S16", "U32", "S32", "UTF-8"]
 _MODEL_LISTS: dict[tuple[str, ...], tuple[str, ...]] = {}
+# The packaged data is validated in the tests, not at every start (see the module text).
+_TRUSTED = ConfigDict(defer_build=True)
+_TRUSTED_STRICT = ConfigDict(defer_build=True, extra="forbid")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, config=ConfigDict())
+def _shared(models: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """Most registers name the same long model lists: one shared tuple of interned names."""
+    if models is None:
+        return None
+    return _MODEL_LISTS.setdefault(models, tuple(sys.intern(name) for name in models))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, config=_TRUSTED)
 class ModelSpec:
     """One inverter model: identity, ratings and the wire-address blocks it answers."""
 
@@ -39,7 +57,7 @@ class ModelSpec:
         return self.input_blocks if table == "input" else self.holding_blocks
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, config=ConfigDict())
+@dataclass(frozen=True, slots=True, kw_only=True, config=_TRUSTED)
 class RegisterSpec:
     """One register as SunGather documents it, plus the plant quantity behind it."""
 
@@ -58,10 +76,7 @@ class RegisterSpec:
     @field_validator("models")
     @classmethod
     def _one_copy(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        # Most registers name the same long model lists: one shared tuple of interned names.
-        if value is None:
-            return None
-        return _MODEL_LISTS.setdefault(value, tuple(sys.intern(name) for name in value))
+        return _shared(value)
 
     @property
     def width(self) -> int:
@@ -75,6 +90,8 @@ class RegisterSpec:
 
 class Catalogue(BaseModel):
     """All models and registers the simulator knows."""
+
+    model_config = _TRUSTED
 
     models: dict[str, ModelSpec]
     registers: tuple[RegisterSpec, ...]
@@ -98,9 +115,79 @@ def _load(name: str) -> dict:
     return json.loads(resources.files("sungrow_sim.registers.data").joinpath(name).read_text())
 
 
+_Record = TypeVar("_Record")
+
+
+def _frozen(value: Any) -> Any:
+    """JSON arrays as the records hold them: tuples (every array field is a tuple)."""
+    return tuple(_frozen(item) for item in value) if isinstance(value, list) else value
+
+
+def _types(annotation: Any) -> set[Any]:
+    """The plain types an annotation admits (`float | str | None` -> float, str, None)."""
+    args = get_args(annotation)
+    if get_origin(annotation) in (Union, UnionType):
+        return set().union(*(_types(arg) for arg in args))
+    return {get_origin(annotation) or annotation}
+
+
+def _items(annotation: Any, count: int) -> list[Any]:
+    """The element annotations of a tuple annotation (`tuple[int, ...]`, `tuple[float, float]`)."""
+    union = get_origin(annotation) in (Union, UnionType)
+    for arg in get_args(annotation) if union else (annotation,):
+        if get_origin(arg) is tuple:
+            items = get_args(arg)
+            return [items[0]] * count if len(items) == 2 and items[1] is Ellipsis else list(items)
+    return [Any] * count
+
+
+def _as_validated(value: Any, annotation: Any) -> Any:
+    """A JSON value as the field's validator returns it: arrays as tuples, 1 as 1.0 for a float."""
+    if isinstance(value, list):
+        items = _items(annotation, len(value))
+        return tuple(_as_validated(item, kind) for item, kind in zip(value, items, strict=True))
+    if type(value) is int and float in (kinds := _types(annotation)) and int not in kinds:
+        return float(value)
+    return value
+
+
+def trusted(cls: type[_Record], data: dict[str, Any]) -> _Record:
+    """A record of packaged data as validation would build it, without the validator.
+
+    For the pydantic dataclasses and flat models here: nested records are built by the
+    caller. The tests compare every record with its validated twin.
+    """
+    fields = cls.__pydantic_fields__  # type: ignore[attr-defined]
+    given = {
+        name: _as_validated(data[info.alias or name], info.annotation)
+        for name, info in fields.items()
+        if (info.alias or name) in data or info.is_required()
+    }
+    if isinstance(cls, type) and issubclass(cls, BaseModel):
+        return cls.model_construct(**given)  # type: ignore[return-value]
+    record = object.__new__(cls)
+    for name, info in fields.items():
+        # Defaults are not validated either.
+        object.__setattr__(record, name, given[name] if name in given else info.get_default())
+    return record
+
+
 @cache
 def catalogue() -> Catalogue:
-    """The packaged catalogue (loaded once)."""
+    """The packaged catalogue (loaded once, trusted: see `validated_catalogue`)."""
+    models = {m["name"]: trusted(ModelSpec, m) for m in _load("models.json")["models"]}
+    regs = _load("registers.json")
+    registers = []
+    for entry in regs["registers"]:
+        reg = trusted(RegisterSpec, entry)
+        object.__setattr__(reg, "models", _shared(reg.models))
+        registers.append(reg)
+    scan = {table: _frozen(blocks) for table, blocks in regs["scan"].items()}
+    return Catalogue.model_construct(models=models, registers=tuple(registers), scan=scan)
+
+
+def validated_catalogue() -> Catalogue:
+    """The packaged catalogue validated in full by its models (the tests' check)."""
     models = {m["name"]: ModelSpec(**m) for m in _load("models.json")["models"]}
     regs = _load("registers.json")
     return Catalogue(models=models, registers=regs["registers"], scan=regs["scan"])
@@ -113,7 +200,7 @@ WORDS = {"U16": 1, "S16": 1, "U32": 2, "S32": 2}
 SENTINEL = {"U16": (0xFFFF,), "S16": (0x7FFF,), "U32": (0xFFFF, 0xFFFF), "S32": (0xFFFF, 0x7FFF)}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, config=ConfigDict(extra="forbid"))
+@dataclass(frozen=True, slots=True, kw_only=True, config=_TRUSTED_STRICT)
 class ProtocolRegister:
     """One register (or array of registers) of a family's register map."""
 
@@ -194,7 +281,7 @@ class ProtocolRegister:
         return self.exclude is None or not re.search(self.exclude, spec.name)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, config=ConfigDict(extra="forbid"))
+@dataclass(frozen=True, slots=True, kw_only=True, config=_TRUSTED_STRICT)
 class ProtocolModel:
     """One row of a document's device table."""
 
@@ -213,7 +300,7 @@ class ProtocolModel:
 class ProtocolFamily(BaseModel):
     """A family's register map: both tables, the device table and the text registers."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     document: str
     models: tuple[ProtocolModel, ...]
@@ -262,7 +349,7 @@ class ProtocolFamily(BaseModel):
 class ProtocolMap(BaseModel):
     """The register maps of both families."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     about: str
     families: dict[Family, ProtocolFamily]
@@ -270,5 +357,21 @@ class ProtocolMap(BaseModel):
 
 @cache
 def protocol_map() -> ProtocolMap:
-    """The packaged register map from the vendor documents (loaded once)."""
+    """The packaged register map from the vendor documents (loaded once, trusted)."""
+    raw = _load("protocol.json")
+    families = {}
+    for name, family in raw["families"].items():
+        families[name] = ProtocolFamily.model_construct(
+            document=family["document"],
+            models=tuple(trusted(ProtocolModel, row) for row in family["models"]),
+            texts=family["texts"],
+            texts_single_phase=family["texts_single_phase"],
+            input=tuple(trusted(ProtocolRegister, reg) for reg in family["input"]),
+            holding=tuple(trusted(ProtocolRegister, reg) for reg in family["holding"]),
+        )
+    return ProtocolMap.model_construct(about=raw["about"], families=families)
+
+
+def validated_protocol_map() -> ProtocolMap:
+    """The packaged register map validated in full by its models (the tests' check)."""
     return ProtocolMap.model_validate(_load("protocol.json"))

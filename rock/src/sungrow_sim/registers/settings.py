@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from sungrow_sim.plant import PlantSettings
-from sungrow_sim.registers.catalogue import DataType, Family
+from sungrow_sim.registers.catalogue import DataType, Family, trusted
 from sungrow_sim.registers.encoding import encode
 
 Limit = float | str  # a number, or the name of a per-model value (nominal_power_w ...)
@@ -29,7 +29,7 @@ class SettingError(ValueError):
 class SettingSpec(BaseModel):
     """One setting as the protocol documents define it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
     address: int  # documented; the wire address is one less
@@ -48,16 +48,29 @@ class SettingSpec(BaseModel):
 class SettingsFile(BaseModel):
     """data/settings.json."""
 
+    model_config = ConfigDict(defer_build=True)
+
     about: str = ""
     exception_code: int = 3
     settings: tuple[SettingSpec, ...]
 
 
+def _settings_file() -> dict[str, Any]:
+    text = resources.files("sungrow_sim.registers.data").joinpath("settings.json").read_text()
+    return json.loads(text)
+
+
 @cache
 def settings_catalogue() -> SettingsFile:
-    """The packaged settings (loaded once)."""
-    text = resources.files("sungrow_sim.registers.data").joinpath("settings.json").read_text()
-    return SettingsFile.model_validate(json.loads(text))
+    """The packaged settings (loaded once, trusted like the catalogue: see `validated_settings`)."""
+    raw = _settings_file()
+    specs = tuple(trusted(SettingSpec, spec) for spec in raw["settings"])
+    return trusted(SettingsFile, {**raw, "settings": specs})
+
+
+def validated_settings() -> SettingsFile:
+    """The packaged settings validated in full by their models (the tests' check)."""
+    return SettingsFile.model_validate(_settings_file())
 
 
 class SettingsStore:
