@@ -118,11 +118,6 @@ def _load(name: str) -> dict:
 _Record = TypeVar("_Record")
 
 
-def _frozen(value: Any) -> Any:
-    """JSON arrays as the records hold them: tuples (every array field is a tuple)."""
-    return tuple(_frozen(item) for item in value) if isinstance(value, list) else value
-
-
 def _types(annotation: Any) -> set[Any]:
     """The plain types an annotation admits (`float | str | None` -> float, str, None)."""
     args = get_args(annotation)
@@ -163,7 +158,7 @@ def trusted(cls: type[_Record], data: dict[str, Any]) -> _Record:
         for name, info in fields.items()
         if (info.alias or name) in data or info.is_required()
     }
-    if isinstance(cls, type) and issubclass(cls, BaseModel):
+    if issubclass(cls, BaseModel):
         return cls.model_construct(**given)  # type: ignore[return-value]
     record = object.__new__(cls)
     for name, info in fields.items():
@@ -182,7 +177,8 @@ def catalogue() -> Catalogue:
         reg = trusted(RegisterSpec, entry)
         object.__setattr__(reg, "models", _shared(reg.models))
         registers.append(reg)
-    scan = {table: _frozen(blocks) for table, blocks in regs["scan"].items()}
+    blocks = tuple[tuple[int, int], ...]
+    scan = {table: _as_validated(spans, blocks) for table, spans in regs["scan"].items()}
     return Catalogue.model_construct(models=models, registers=tuple(registers), scan=scan)
 
 
