@@ -74,7 +74,7 @@ class Inverter:
         )
         self.string_count = string_count(spec, registers)  # the strings the image reports
         self.quantities: dict[str, float] = {}
-        self._setting_slots: tuple[int, list[tuple[list[int], int, list[int]]]] = (-1, [])
+        self._setting_slots: tuple[int, list[tuple[bytearray, int, list[int]]]] = (-1, [])
         self.fault_time: datetime | None = None
         self.heartbeat_at: datetime | None = None
 

@@ -106,6 +106,13 @@ class Simulator:
             return ExceptionCode.GATEWAY_TARGET_FAILED
         return inverter.image.read(table, address, count)
 
+    def read_wire(self, unit_id: int, table: Table, address: int, count: int) -> bytes | int:
+        """`read` as the registers go on the wire (two bytes each, big-endian)."""
+        inverter = self.inverters.get(unit_id)
+        if inverter is None:
+            return ExceptionCode.GATEWAY_TARGET_FAILED
+        return inverter.image.read_wire(table, address, count)
+
     def write(self, unit_id: int, address: int, values: list[int]) -> int | None:
         """Holding-register write; returns an exception code or None."""
         inverter = self.inverters.get(unit_id)

@@ -53,6 +53,10 @@ class RegisterSource(Protocol):
 class RegisterStore(RegisterSource, Protocol):
     """The simulator as an adapter that also writes holding registers sees it."""
 
+    def read_wire(self, unit_id: int, table: Table, address: int, count: int) -> bytes | int:
+        """`read` as the registers go on the wire (two bytes each, big-endian)."""
+        ...
+
     def write(self, unit_id: int, address: int, values: list[int]) -> int | None:
         """A holding-register write; an exception code, or None when it was applied."""
         ...

@@ -9,6 +9,7 @@ outside the blocks answer exception 2.
 
 from __future__ import annotations
 
+import struct
 from typing import NamedTuple
 
 from sungrow_sim.registers.catalogue import (
@@ -37,7 +38,7 @@ class Slot(NamedTuple):
     quantity: str
     scale: float
     datatype: DataType
-    words: list[int]
+    words: bytearray
     offset: int
 
 
@@ -62,9 +63,11 @@ class RegisterImage:
         prototype = _PROTOTYPES.get(key)
         if prototype is None:
             prototype = _PROTOTYPES[key] = _Built(spec, registers)
-        # Each image owns its words; the layout is worked out once per model.
-        self.blocks = {
-            t: [(start, list(words)) for start, words in prototype.blocks[t]] for t in TABLES
+        # Each image owns its words, held as they go on the wire (big-endian, two bytes
+        # a register): a read is one copy of bytes, whatever its length. The layout is
+        # worked out once per model.
+        self.blocks: dict[Table, list[tuple[int, bytearray]]] = {
+            t: [(start, bytearray(wire)) for start, wire in prototype.wire[t]] for t in TABLES
         }
         self._slots = [
             Slot(q, scale, datatype, self.blocks[table][block][1], offset)
@@ -76,10 +79,9 @@ class RegisterImage:
 
     def set_serial(self, serial: str) -> None:
         """Write the ASCII serial (documented 4990, ten registers)."""
-        slot = _locate(self.blocks["input"], 4989, 10)
+        slot = _locate_wire(self.blocks["input"], 4989, 10)
         if slot is not None:
-            words, offset = slot
-            words[offset : offset + 10] = encode_ascii(serial)
+            _write(*slot, encode_ascii(serial))
 
     def refresh(self, quantities: dict[str, float]) -> None:
         """Re-encode the registers whose value changed in this snapshot of quantities."""
@@ -97,7 +99,7 @@ class RegisterImage:
 
     def holding_slots(
         self, entries: list[tuple[int, list[int]]]
-    ) -> list[tuple[list[int], int, list[int]]]:
+    ) -> list[tuple[bytearray, int, list[int]]]:
         """Where words at wire addresses of the holding table go (the device settings).
 
         Addresses outside the model's holding blocks are left out: the model does not
@@ -105,24 +107,31 @@ class RegisterImage:
         """
         slots = []
         for wire, encoded in entries:
-            slot = _locate(self.blocks["holding"], wire, len(encoded))
+            slot = _locate_wire(self.blocks["holding"], wire, len(encoded))
             if slot is not None:
                 slots.append((*slot, encoded))
         return slots
 
     @staticmethod
-    def put_slots(slots: list[tuple[list[int], int, list[int]]]) -> None:
+    def put_slots(slots: list[tuple[bytearray, int, list[int]]]) -> None:
         """Write located words (see `holding_slots`)."""
         for words, offset, encoded in slots:
-            words[offset : offset + len(encoded)] = encoded
+            _write(words, offset, encoded)
 
     def read(self, table: Table, address: int, count: int) -> list[int] | int:
         """Registers at wire `address`, or a Modbus exception code."""
+        wire = self.read_wire(table, address, count)
+        if isinstance(wire, int):
+            return wire
+        return list(struct.unpack(f">{count}H", wire))
+
+    def read_wire(self, table: Table, address: int, count: int) -> bytes | int:
+        """The same registers as they go on the wire (two bytes each, big-endian)."""
         if not 1 <= count <= MAX_COUNT:
             return ExceptionCode.ILLEGAL_VALUE
         for start, words in self.blocks[table]:
-            if start <= address and address + count <= start + len(words):
-                return words[address - start : address - start + count]
+            if start <= address and 2 * (address + count - start) <= len(words):
+                return bytes(words[2 * (address - start) : 2 * (address - start + count)])
         return ExceptionCode.ILLEGAL_ADDRESS
 
     def supports(self, table: Table, address: int, count: int) -> bool:
@@ -131,7 +140,10 @@ class RegisterImage:
 
 
 class _Built:
-    """The layout of one model's image: blocks with their initial words, and the slots."""
+    """The layout of one model's image: blocks with their initial words, and the slots.
+
+    Laid out as lists of words; `wire` holds the finished blocks as the images copy them.
+    """
 
     def __init__(self, spec: ModelSpec, registers: list[RegisterSpec]) -> None:
         self.spec = spec
@@ -141,7 +153,7 @@ class _Built:
             spans = [(start, start + count) for start, count in spec.blocks(table)]
             spans += [(r.address - 1, r.address - 1 + r.width) for r in family.table(table)]
             self.blocks[table] = [(lo, [0] * (hi - lo)) for lo, hi in _merge(spans)]
-        self._slots: list[Slot] = []
+        self._slots: list[_Place] = []
         live, claimed = self._lay_out(family, string_count(spec, registers))
         self._add_sungather(registers, family, claimed)
         for table, reg in live:
@@ -153,6 +165,10 @@ class _Built:
         self.places: list[tuple[str, float, DataType, Table, int, int]] = [
             (s.quantity, s.scale, s.datatype, *where[id(s.words)], s.offset) for s in self._slots
         ]
+        self.wire: dict[Table, list[tuple[int, bytes]]] = {
+            t: [(start, _pack(words)) for start, words in self.blocks[t]] for t in TABLES
+        }
+        del self.blocks, self._slots  # only the finished layout is kept
 
     def _entry(self, table: Table, reg: ProtocolRegister) -> tuple[list[int], int]:
         slot = _locate(self.blocks[table], reg.address - 1, reg.width)
@@ -191,9 +207,11 @@ class _Built:
             if slot is None or reg.datatype == "UTF-8":
                 continue
             if reg.source is not None:
-                self._slots.append(Slot(reg.source, reg.scale, reg.datatype, *slot))
+                self._slots.append(_Place(reg.source, reg.scale, reg.datatype, *slot))
             elif reg.value is not None or not _covered(family.table(reg.table), wire):
-                _put(reg.datatype, *slot, to_raw(reg.value or 0.0, reg.scale))
+                words, offset = slot
+                encoded = encode(reg.datatype, to_raw(reg.value or 0.0, reg.scale))
+                words[offset : offset + len(encoded)] = encoded
 
     def _add_value(self, family: ProtocolFamily, table: Table, reg: ProtocolRegister) -> None:
         """A map entry's own value: text, a quantity slot or its default."""
@@ -202,11 +220,11 @@ class _Built:
             text = family.text_for(reg.name, self.spec.phases)
             words[offset : offset + reg.width] = encode_text(text, reg.width)
         elif reg.quantity is not None:
-            self._slots.append(Slot(reg.quantity, reg.scale, reg.type, words, offset))
+            self._slots.append(_Place(reg.quantity, reg.scale, reg.type, words, offset))
         elif reg.name in ARRAYS:
             for index, quantity in enumerate(_array_quantities(reg.name, reg.count)):
                 element = offset + index * (reg.width // reg.count)
-                self._slots.append(Slot(quantity, reg.scale, reg.type, words, element))
+                self._slots.append(_Place(quantity, reg.scale, reg.type, words, element))
         else:
             element = encode(reg.type, to_raw(reg.default or 0.0, reg.scale))
             words[offset : offset + reg.width] = element * reg.count
@@ -239,6 +257,16 @@ def _array_quantities(name: str, count: int) -> list[str]:
     return [f"{flow}_kwh_{period}_{n}" for n in range(1, count + 1)]
 
 
+class _Place(NamedTuple):
+    """A slot while the layout is built: the words are still a list."""
+
+    quantity: str
+    scale: float
+    datatype: DataType
+    words: list[int]
+    offset: int
+
+
 def _locate(
     blocks: list[tuple[int, list[int]]], wire: int, width: int
 ) -> tuple[list[int], int] | None:
@@ -246,6 +274,24 @@ def _locate(
         if start <= wire and wire + width <= start + len(words):
             return words, wire - start
     return None
+
+
+def _locate_wire(
+    blocks: list[tuple[int, bytearray]], wire: int, width: int
+) -> tuple[bytearray, int] | None:
+    for start, words in blocks:
+        if start <= wire and 2 * (wire + width - start) <= len(words):
+            return words, wire - start
+    return None
+
+
+def _pack(words: list[int]) -> bytes:
+    return struct.pack(f">{len(words)}H", *words)
+
+
+def _write(words: bytearray, offset: int, encoded: list[int]) -> None:
+    """Put registers into a wire-format block at register `offset`."""
+    struct.pack_into(f">{len(encoded)}H", words, 2 * offset, *encoded)
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -262,6 +308,13 @@ def _covered(regs: tuple[ProtocolRegister, ...], wire: int) -> bool:
     return any(r.address - 1 <= wire < r.address - 1 + r.width for r in regs)
 
 
-def _put(datatype: DataType, words: list[int], offset: int, raw: int) -> None:
+_WORD = struct.Struct(">H")
+_DWORD = struct.Struct(">HH")
+
+
+def _put(datatype: DataType, words: bytearray, offset: int, raw: int) -> None:
     encoded = encode(datatype, raw)
-    words[offset : offset + len(encoded)] = encoded
+    if len(encoded) == 1:
+        _WORD.pack_into(words, 2 * offset, *encoded)
+    else:
+        _DWORD.pack_into(words, 2 * offset, *encoded)

@@ -36,9 +36,9 @@ def read_request(pdu: bytes) -> tuple[int, int, int] | None:
     return None
 
 
-def registers_pdu(function_code: int, registers: list[int]) -> bytes:
-    """A read-registers response PDU."""
-    return struct.pack(f">BB{len(registers)}H", function_code, 2 * len(registers), *registers)
+def registers_pdu(function_code: int, wire: bytes) -> bytes:
+    """A read-registers response PDU around registers in wire format."""
+    return bytes((function_code, len(wire))) + wire
 
 
 def handle(sim: RegisterStore, unit: int, pdu: bytes) -> bytes:
@@ -47,7 +47,7 @@ def handle(sim: RegisterStore, unit: int, pdu: bytes) -> bytes:
         return exception_pdu(0, ExceptionCode.ILLEGAL_FUNCTION)
     if (read := read_request(pdu)) is not None:
         function_code, address, count = read
-        result = sim.read(unit, TABLES[function_code], address, count)
+        result = sim.read_wire(unit, TABLES[function_code], address, count)
         if isinstance(result, int):
             return exception_pdu(function_code, result)
         return registers_pdu(function_code, result)
