@@ -126,22 +126,35 @@ def _types(annotation: Any) -> set[Any]:
     return {get_origin(annotation) or annotation}
 
 
-def _items(annotation: Any, count: int) -> list[Any]:
-    """The element annotations of a tuple annotation (`tuple[int, ...]`, `tuple[float, float]`)."""
+@cache
+def _float_only(annotation: Any) -> bool:
+    """Whether the field takes a JSON integer as a float (it admits float, not int)."""
+    kinds = _types(annotation)
+    return float in kinds and int not in kinds
+
+
+@cache
+def _tuple_items(annotation: Any) -> tuple[Any, bool]:
+    """The element annotations of a tuple annotation, and whether they repeat (`...`)."""
     union = get_origin(annotation) in (Union, UnionType)
     for arg in get_args(annotation) if union else (annotation,):
         if get_origin(arg) is tuple:
             items = get_args(arg)
-            return [items[0]] * count if len(items) == 2 and items[1] is Ellipsis else list(items)
-    return [Any] * count
+            if len(items) == 2 and items[1] is Ellipsis:
+                return (items[0],), True
+            return items, False
+    return (Any,), True
 
 
 def _as_validated(value: Any, annotation: Any) -> Any:
     """A JSON value as the field's validator returns it: arrays as tuples, 1 as 1.0 for a float."""
     if isinstance(value, list):
-        items = _items(annotation, len(value))
+        items, repeat = _tuple_items(annotation)
+        if repeat:
+            kind = items[0]
+            return tuple(_as_validated(item, kind) for item in value)
         return tuple(_as_validated(item, kind) for item, kind in zip(value, items, strict=True))
-    if type(value) is int and float in (kinds := _types(annotation)) and int not in kinds:
+    if type(value) is int and _float_only(annotation):
         return float(value)
     return value
 
