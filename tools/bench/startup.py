@@ -57,6 +57,25 @@ def time_to_first_read(argv: list[str], env: dict[str, str], workdir: Path) -> f
         proc.wait(timeout=10)
 
 
+def time_to_ready_file(argv: list[str], env: dict[str, str], ready: Path) -> float:
+    """Start `argv` (which must write the ready file `ready`) and time until it appears."""
+    ready.unlink(missing_ok=True)
+    started = time.perf_counter()
+    with (ready.parent / "start.log").open("ab") as log:
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root())
+    try:
+        while time.perf_counter() - started < TIMEOUT_S:
+            if ready.exists():
+                return time.perf_counter() - started
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited with {proc.returncode} before it was ready")
+            time.sleep(0.002)
+        raise RuntimeError("no ready file before the timeout")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def time_to_exit(argv: list[str], env: dict[str, str]) -> float:
     """Seconds a command takes from start to exit."""
     started = time.perf_counter()

@@ -5,19 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import importlib
 import json
 import logging
 import random
 import signal
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sungrow_sim import __version__
 from sungrow_sim.clock import ClockRangeError, SimClock
 from sungrow_sim.config import ServeConfig
-from sungrow_sim.control import ControlApi, start_control
-from sungrow_sim.dashboard import mount as mount_dashboard
 from sungrow_sim.faults import FaultSet
 from sungrow_sim.health import Health
 from sungrow_sim.persistence import SavedState, StateRejectedError, StateStore, snapshot
@@ -26,15 +26,25 @@ from sungrow_sim.plant.history import forget_shared
 from sungrow_sim.plant.model import MAX_SUBSTEP_S
 from sungrow_sim.protocols.limits import BUDGET, Limits, warn_fd_limit
 from sungrow_sim.protocols.modbus import ModbusOptions, ModbusServer, public_key_for
-from sungrow_sim.protocols.winet import WinetServer, start_winet
 from sungrow_sim.ratelimit import limit_library_logs, log_limited
 from sungrow_sim.registers import catalogue
 from sungrow_sim.simulator import ControlError, Simulator
 from sungrow_sim.telemetry import Recorder, holding_names
-from sungrow_sim.telemetry.endpoint import start_metrics
 from sungrow_sim.telemetry.metrics import Metrics
 
+if TYPE_CHECKING:
+    from sungrow_sim.protocols.winet import WinetServer
+
 log = logging.getLogger("sungrow_sim")
+# The HTTP listeners' modules (aiohttp and what is built on it). `Service.start` loads
+# them in a worker thread once the Modbus listener is up, so Modbus answers meanwhile.
+HTTP_STACK = (
+    "sungrow_sim.protocols.winet.server",
+    "sungrow_sim.control.api",
+    "sungrow_sim.dashboard",
+    "sungrow_sim.telemetry.endpoint",
+)
+IMPORT_SWITCH_INTERVAL_S = 0.0005
 
 
 class StartupError(RuntimeError):
@@ -203,6 +213,18 @@ class Service:
                 "modbus-port", modbus.start, cfg.bind, cfg.modbus_port
             )
             self._closers.append(modbus.stop)
+        # Modbus answers while the HTTP stack loads: the loop takes the GIL back from the
+        # importing thread within a millisecond instead of the default 5 ms.
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(IMPORT_SWITCH_INTERVAL_S)
+        try:
+            await asyncio.to_thread(_load_http_stack)
+        finally:
+            sys.setswitchinterval(interval)
+        from sungrow_sim.control import ControlApi, start_control
+        from sungrow_sim.dashboard import mount as mount_dashboard
+        from sungrow_sim.telemetry.endpoint import start_metrics
+
         if "http" in protocols:
             await self._start_winet()
         api = ControlApi(
@@ -247,6 +269,8 @@ class Service:
         self._announce()
 
     async def _start_winet(self) -> None:
+        from sungrow_sim.protocols.winet import start_winet
+
         cfg = self.config
         try:
             handle = await start_winet(
@@ -446,6 +470,12 @@ class Service:
 
 SAVE_DEBOUNCE_S = 0.02
 MAX_SAVE_BACKOFF_S = 60.0
+
+
+def _load_http_stack() -> None:
+    """Import the HTTP listeners' modules (run in a worker thread: see HTTP_STACK)."""
+    for name in HTTP_STACK:
+        importlib.import_module(name)
 
 
 def _os_reason(err: BaseException) -> str:

@@ -24,7 +24,8 @@ from pydantic import (
 )
 
 from sungrow_sim.faults import DESCRIPTIONS, FaultLimitError, FaultSpec
-from sungrow_sim.protocols.limits import CONTROL_RESERVE_FDS, GuardedSite, Limits, Listener
+from sungrow_sim.protocols.limits import CONTROL_RESERVE_FDS, Limits, Listener
+from sungrow_sim.protocols.site import GuardedSite
 from sungrow_sim.ratelimit import log_limited
 from sungrow_sim.simulator import ControlError, Simulator
 from sungrow_sim.telemetry import NULL, Recorder

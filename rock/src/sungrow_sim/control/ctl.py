@@ -6,9 +6,6 @@ import argparse
 import json
 import os
 import sys
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -255,6 +252,11 @@ def call(
     timeout: float,
 ) -> Any:
     """One HTTP call; returns parsed JSON or raises CtlError with the server's message."""
+    # Here, not at the top: `serve` builds its parser from this module and never calls it.
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
     full = url.rstrip("/") + path + ("?" + urllib.parse.urlencode(query) if query else "")
     data = json.dumps(body).encode() if body is not None else None
     headers = {"Content-Type": "application/json"}

@@ -9,8 +9,9 @@ work). A refused connection is closed at once and logged once a minute per reaso
 Open connections are closed when idle for `idle_timeout_s` (nothing received; a WiNet-S
 dongle drops idle sockets too) or when a request head (HTTP) or frame (Modbus) takes
 longer than `request_timeout_s` to arrive (slowloris). The Modbus server applies these
-itself; aiohttp listeners get them through `GuardedSite`, which wraps each connection's
-protocol in `GuardedProtocol`.
+itself; aiohttp listeners get them through `protocols.site.GuardedSite`, which wraps each
+connection's protocol in `GuardedProtocol`. (This module does not import aiohttp: the
+Modbus listener starts before the HTTP stack is loaded.)
 """
 
 from __future__ import annotations
@@ -22,9 +23,6 @@ import re
 import resource
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
-
-from aiohttp import web
 
 from sungrow_sim.ratelimit import log_limited
 
@@ -306,44 +304,3 @@ class GuardedProtocol(asyncio.Protocol):
 
     def resume_writing(self) -> None:  # noqa: D102
         self.inner.resume_writing()
-
-
-class GuardedSite(web.BaseSite):
-    """A TCP site whose connections go through a `Listener` and `GuardedProtocol`."""
-
-    __slots__ = ("_host", "_listener", "_port", "_reuse_address")
-
-    def __init__(
-        self,
-        runner: web.BaseRunner,
-        host: str,
-        port: int,
-        listener: Listener,
-        *,
-        reuse_address: bool = True,
-        backlog: int = 512,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(runner, backlog=backlog, **kwargs)
-        self._host = host
-        self._port = port
-        self._listener = listener
-        self._reuse_address = reuse_address
-
-    @property
-    def name(self) -> str:  # noqa: D102
-        return f"http://{self._host}:{self._port}"
-
-    async def start(self) -> None:  # noqa: D102
-        await super().start()
-        loop = asyncio.get_running_loop()
-        server = self._runner.server
-        assert server is not None
-        listener = self._listener
-        self._server = await loop.create_server(
-            lambda: GuardedProtocol(server(), listener),  # type: ignore[arg-type]
-            self._host,
-            self._port,
-            reuse_address=self._reuse_address,
-            backlog=self._backlog,
-        )

@@ -17,7 +17,8 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from pydantic import BaseModel
 
-from sungrow_sim.protocols.limits import GuardedSite, Limits, Listener
+from sungrow_sim.protocols.limits import Limits, Listener
+from sungrow_sim.protocols.site import GuardedSite
 from sungrow_sim.protocols.source import RegisterSource
 from sungrow_sim.protocols.transport import TransportFaults
 from sungrow_sim.protocols.winet import messages as msgs
