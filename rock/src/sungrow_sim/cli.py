@@ -54,7 +54,7 @@ SERVE_FLAGS: tuple[ServeFlag, ...] = (
     ("plant and time", "tick_s", {"type": float}, "real seconds between plant updates (default {default})"),
     ("operation", "state_dir", {"type": Path}, "save counters, settings, overrides and faults here and restore them at start"),
     ("operation", "flush_interval_s", {"type": float}, "seconds between state saves (default {default})"),
-    ("operation", "ready_file", {"type": Path}, "write the bound ports as JSON here once listening"),
+    ("operation", "ready_file", {"type": Path}, "write the bound ports as JSON here once every listener is up (Modbus answers before)"),
     ("operation", "log_level", {"choices": ["debug", "info", "warning", "error"]}, "default {default}"),
     ("operation", "log_format", {"choices": ["text", "json"]}, "text lines or one JSON object per line (default {default})"),
     ("operation", "metrics_port", {"type": int}, "also serve /metrics alone on this port (default: only on the control port)"),
