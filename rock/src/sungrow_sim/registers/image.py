@@ -10,7 +10,7 @@ outside the blocks answer exception 2.
 from __future__ import annotations
 
 import struct
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from sungrow_sim.registers.catalogue import (
     DataType,
@@ -79,7 +79,7 @@ class RegisterImage:
 
     def set_serial(self, serial: str) -> None:
         """Write the ASCII serial (documented 4990, ten registers)."""
-        slot = _locate_wire(self.blocks["input"], 4989, 10)
+        slot = _locate(self.blocks["input"], 4989, 10, size=2)
         if slot is not None:
             _write(*slot, encode_ascii(serial))
 
@@ -107,7 +107,7 @@ class RegisterImage:
         """
         slots = []
         for wire, encoded in entries:
-            slot = _locate_wire(self.blocks["holding"], wire, len(encoded))
+            slot = _locate(self.blocks["holding"], wire, len(encoded), size=2)
             if slot is not None:
                 slots.append((*slot, encoded))
         return slots
@@ -267,20 +267,18 @@ class _Place(NamedTuple):
     offset: int
 
 
+_Words = TypeVar("_Words", list[int], bytearray)
+
+
 def _locate(
-    blocks: list[tuple[int, list[int]]], wire: int, width: int
-) -> tuple[list[int], int] | None:
-    for start, words in blocks:
-        if start <= wire and wire + width <= start + len(words):
-            return words, wire - start
-    return None
+    blocks: list[tuple[int, _Words]], wire: int, width: int, size: int = 1
+) -> tuple[_Words, int] | None:
+    """The block holding registers wire..wire+width-1, and the offset in it (in registers).
 
-
-def _locate_wire(
-    blocks: list[tuple[int, bytearray]], wire: int, width: int
-) -> tuple[bytearray, int] | None:
+    `size` is the length of one register in the block: 1 in a list of words, 2 in wire bytes.
+    """
     for start, words in blocks:
-        if start <= wire and 2 * (wire + width - start) <= len(words):
+        if start <= wire and size * (wire + width - start) <= len(words):
             return words, wire - start
     return None
 
