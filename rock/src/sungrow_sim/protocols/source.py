@@ -51,7 +51,7 @@ class RegisterSource(Protocol):
 
 
 class RegisterStore(RegisterSource, Protocol):
-    """The simulator as an adapter that also writes holding registers sees it."""
+    """The simulator as the Modbus adapter sees it: reads in wire format, and writes."""
 
     def read_wire(self, unit_id: int, table: Table, address: int, count: int) -> bytes | int:
         """`read` as the registers go on the wire (two bytes each, big-endian)."""

@@ -306,13 +306,5 @@ def _covered(regs: tuple[ProtocolRegister, ...], wire: int) -> bool:
     return any(r.address - 1 <= wire < r.address - 1 + r.width for r in regs)
 
 
-_WORD = struct.Struct(">H")
-_DWORD = struct.Struct(">HH")
-
-
 def _put(datatype: DataType, words: bytearray, offset: int, raw: int) -> None:
-    encoded = encode(datatype, raw)
-    if len(encoded) == 1:
-        _WORD.pack_into(words, 2 * offset, *encoded)
-    else:
-        _DWORD.pack_into(words, 2 * offset, *encoded)
+    _write(words, offset, encode(datatype, raw))
